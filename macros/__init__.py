@@ -1,0 +1,33 @@
+"""The author macros (mkdocs-macros-plugin module): term(), cite(), book1(), recap(), figure(), fig(), table()...
+
+Each concern lives in its own module; this file only wires them to the plugin. The README documents every macro.
+"""
+from pathlib import Path
+
+from . import book1, citations, contents, figures, glossary
+from .inventory import write_inventory
+from .session import BookSession, reported
+
+MACRO_MODULES = (book1, glossary, citations, figures, contents)
+
+
+def define_env(env):
+    session = env.book_session = BookSession(env.conf)
+    for module in MACRO_MODULES:
+        for name, macro in module.macros(session).items():
+            env.macro(reported(macro, session), name)
+            # mkdocs.yml's extra.book1 configures book1(); as a page variable it would shadow the macro.
+            env.variables.pop(name, None)
+
+
+def on_pre_page_macros(env):
+    env.markdown = env.book_session.start_page(env.page, env.markdown)
+
+
+def on_post_page_macros(env):
+    env.markdown = env.book_session.finish_page(env.markdown)
+
+
+def on_post_build(env):
+    nav = env.variables.get("navigation")
+    write_inventory(env.book_session, nav.pages if nav else [], Path(env.conf["site_dir"]), env.conf["site_url"] or "")

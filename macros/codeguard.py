@@ -1,0 +1,52 @@
+"""Keep Jinja away from code.
+
+mkdocs-macros renders the whole page as a template, so `{{ ... }}` inside a code sample would be evaluated and
+`{% if %}...{% endif %}` silently deleted. Before rendering, fenced blocks and inline code spans are swapped for
+inert placeholders; after rendering they are put back exactly as written.
+"""
+import re
+
+FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
+# A code span may wrap onto the next line but never crosses a blank line.
+INLINE_CODE = re.compile(r"(?<!`)(?P<ticks>`+)(?!`)(?P<body>(?:(?!\n[ \t]*\n).)+?)(?<!`)(?P=ticks)(?!`)", re.S)
+PLACEHOLDER = "\x02code{}\x03"
+PLACEHOLDER_RE = re.compile("\x02code(\\d+)\x03")
+
+
+def protect_code(markdown: str) -> tuple[str, list[str]]:
+    """Return the markdown with every code block and span replaced by a placeholder, and the originals."""
+    saved: list[str] = []
+
+    def stash(text: str) -> str:
+        saved.append(text)
+        return PLACEHOLDER.format(len(saved) - 1)
+
+    out, block, closing = [], [], None
+    for line in markdown.splitlines(keepends=True):
+        if closing:
+            block.append(line)
+            if closing.match(line):
+                out.append(stash("".join(block)))
+                block, closing = [], None
+            continue
+        opened = FENCE_OPEN.match(line)
+        if opened:
+            fence = opened["fence"]
+            closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+            block = [line]
+        else:
+            out.append(line)
+    out.extend(block)  # an unclosed fence runs to the end of the page, as in Markdown
+    text = "".join(out)
+    text = INLINE_CODE.sub(lambda m: stash(m.group(0)), text)
+    return text, saved
+
+
+def restore_code(markdown: str, saved: list[str]) -> str:
+    # Stashed text may itself contain placeholders (a span inside a block never does, but be safe).
+    return PLACEHOLDER_RE.sub(lambda m: saved[int(m.group(1))], markdown)
+
+
+def strip_code(markdown: str) -> str:
+    """The markdown without its code, for scanning macro calls that really are macro calls."""
+    return PLACEHOLDER_RE.sub("", protect_code(markdown)[0])

@@ -1,0 +1,58 @@
+"""Numbered figures and tables: the captions that define them and the references to them."""
+from html import escape
+
+from .errors import MacroError
+from .structure import Numbered
+
+LABELS = {"figure": "Figure", "table": "Table"}
+
+
+def render_figure(item: Numbered, image_href: str, caption: str, alt: str) -> str:
+    return (
+        f'\n<figure class="numbered-figure" id="fig-{escape(item.id)}" data-number="{item.number}">\n'
+        f'<img src="{escape(image_href)}" alt="{escape(alt)}">\n'
+        f'<figcaption><span class="caption-label">Figure {item.number}</span> {escape(caption)}</figcaption>\n'
+        "</figure>\n"
+    )
+
+
+def render_table_caption(item: Numbered, caption: str) -> str:
+    # A paragraph before the Markdown table: Markdown tables cannot carry a <caption>, and print keeps it with them.
+    return (
+        f'\n<p class="table-caption" id="table-{escape(item.id)}" data-number="{item.number}">'
+        f'<span class="caption-label">Table {item.number}</span> {escape(caption)}</p>\n'
+    )
+
+
+def anchor(item: Numbered) -> str:
+    return f"{'fig' if item.kind == 'figure' else 'table'}-{item.id}"
+
+
+def render_reference(item: Numbered, href: str) -> str:
+    return (
+        f'<a class="xref-{item.kind}" href="{escape(href)}" data-ref="{escape(anchor(item))}">'
+        f"{LABELS[item.kind]} {item.number}</a>"
+    )
+
+
+def macros(session) -> dict:
+    def figure(item_id, src, caption, alt=""):
+        item = session.numbered("figure", item_id)
+        if not alt:
+            raise MacroError(f"figure {item_id!r} needs alt text: figure(..., alt=\"what the diagram shows\")")
+        if not (session.docs_dir / src).is_file():
+            raise MacroError(f"figure {item_id!r}: image {src!r} not found under {session.docs_dir.name}/")
+        return render_figure(item, session.structure.asset_href(session.page.src, src), caption, alt)
+
+    def table_caption(item_id, caption):
+        return render_table_caption(session.numbered("table", item_id), caption)
+
+    def fig(item_id):
+        item = session.numbered("figure", item_id)
+        return render_reference(item, session.href(item.page, anchor(item)))
+
+    def table(item_id):
+        item = session.numbered("table", item_id)
+        return render_reference(item, session.href(item.page, anchor(item)))
+
+    return {"figure": figure, "table_caption": table_caption, "fig": fig, "table": table}

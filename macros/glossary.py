@@ -1,0 +1,148 @@
+"""The shared glossary: term() for the chapters and the generated Glossary page."""
+from dataclasses import dataclass, field
+from html import escape
+
+from markdown.extensions.toc import slugify
+
+from .datafiles import DATA_DIR, load_yaml, require
+from .errors import DataError, MacroError, closest
+
+GLOSSARY_FILE = DATA_DIR / "glossary.yml"
+GLOSSARY_PAGE = "glossary.md"
+FORMS = {"plural", "capital"}
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    term: str
+    definition: str
+    expansion: str = ""
+    plural: str = ""
+    expansion_plural: str = ""
+    related: tuple = ()
+    book1: bool = False
+
+    @property
+    def anchor(self) -> str:
+        return "term-" + slugify(self.term.replace("/", " "), "-")
+
+    def short(self, plural: bool) -> str:
+        return (self.plural or self.term + "s") if plural else self.term
+
+    def long(self, plural: bool) -> str:
+        """The first-use form: 'real-time factor (RTF)' for an acronym, the term itself otherwise."""
+        if not self.expansion:
+            return self.short(plural)
+        expansion = (self.expansion_plural or self.expansion + "s") if plural else self.expansion
+        return f"{expansion} ({self.short(plural)})"
+
+
+@dataclass
+class Glossary:
+    terms: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *paths) -> "Glossary":
+        glossary = cls()
+        for path in paths or (GLOSSARY_FILE,):
+            for index, raw in enumerate(load_yaml(path) or []):
+                glossary._add(raw, f"{path}: entry {index + 1}")
+        glossary._check_related()
+        return glossary
+
+    def _add(self, raw: dict, where: str) -> None:
+        require(raw, ("term", "definition"), where)
+        unknown = set(raw) - {"term", "definition", "expansion", "plural", "expansion_plural", "related", "book1"}
+        if unknown:
+            raise DataError(f"{where} ({raw['term']}): unknown fields {sorted(unknown)}")
+        if raw["term"] in self.terms:
+            raise DataError(f"{where}: duplicate term {raw['term']!r}")
+        term = GlossaryTerm(**{**raw, "related": tuple(raw.get("related") or ())})
+        if any(other.anchor == term.anchor for other in self.terms.values()):
+            raise DataError(f"{where}: term {term.term!r} has the same anchor as another term")
+        self.terms[term.term] = term
+
+    def _check_related(self) -> None:
+        for term in self.terms.values():
+            for other in term.related:
+                if other not in self.terms:
+                    raise DataError(
+                        f"{GLOSSARY_FILE.name}: term {term.term!r} relates to unknown term {other!r}."
+                        + closest(other, self.terms)
+                    )
+
+    def get(self, key: str) -> GlossaryTerm:
+        if key not in self.terms:
+            raise MacroError(f"unknown glossary term {key!r}." + closest(key, self.terms))
+        return self.terms[key]
+
+
+def parse_form(form: str) -> tuple[bool, bool]:
+    """'plural', 'capital' or both ('plural capital') -> (plural, capital)."""
+    words = set(form.split())
+    if words - FORMS:
+        raise MacroError(f"unknown term form {form!r}; use 'plural', 'capital' or 'plural capital'.")
+    return "plural" in words, "capital" in words
+
+
+def render_term(term: GlossaryTerm, first_use: bool, plural: bool, capital: bool, glossary_href: str) -> str:
+    text = term.long(plural) if first_use else term.short(plural)
+    if capital:
+        text = text[:1].upper() + text[1:]
+    return (
+        f'<a class="term" href="{glossary_href}#{term.anchor}" data-term="{escape(term.term)}" '
+        f'title="{escape(term.definition)}">{escape(text)}</a>'
+    )
+
+
+def render_glossary_page(glossary: Glossary, used_in: dict) -> str:
+    """The Glossary page body: letter headings, then each term with its anchor, definition and links.
+
+    used_in maps a term to [(chapter label, relative href)] for the chapters that use it.
+    """
+    out, letter = [], None
+    for term in sorted(glossary.terms.values(), key=lambda t: t.term.lower()):
+        initial = term.term[0].upper() if term.term[0].isalpha() else "#"
+        if initial != letter:
+            if letter is not None:
+                out.append("</dl>\n")
+            letter = initial
+            out.append(f"\n## {letter} {{#letter-{letter.lower() if letter != '#' else 'symbols'}}}\n\n"
+                       '<dl class="glossary">')
+        out.append(_entry(term, used_in.get(term.term, [])))
+    out.append("</dl>\n")
+    return "\n".join(out)
+
+
+def _entry(term: GlossaryTerm, uses: list) -> str:
+    expansion = f' <span class="glossary-expansion">{escape(term.expansion)}</span>' if term.expansion else ""
+    meta = []
+    if term.book1:
+        meta.append('<span class="glossary-book1">Also in Book 1</span>')
+    if term.related:
+        links = ", ".join(f'<a href="#{GlossaryTerm(r, "").anchor}">{escape(r)}</a>' for r in term.related)
+        meta.append(f"See also: {links}")
+    if uses:
+        meta.append("Used in: " + ", ".join(f'<a href="{href}">{escape(label)}</a>' for label, href in uses))
+    meta_html = f'<p class="glossary-meta">{" · ".join(meta)}</p>' if meta else ""
+    return (
+        f'<dt id="{term.anchor}" data-term="{escape(term.term)}">{escape(term.term)}{expansion}</dt>'
+        f"<dd><p>{escape(term.definition)}</p>{meta_html}</dd>"
+    )
+
+
+def macros(session) -> dict:
+    def term(key, form=""):
+        entry = session.glossary.get(key)
+        plural, capital = parse_form(form)
+        first_use = key not in session.page.terms_seen
+        session.page.terms_seen.add(key)
+        return render_term(entry, first_use, plural, capital, session.href(GLOSSARY_PAGE))
+
+    def glossary_page():
+        structure = session.structure
+        used_in = {key: structure.chapters_using(session.page.src, lambda p, k=key: k in p.terms)
+                   for key in session.glossary.terms}
+        return render_glossary_page(session.glossary, used_in)
+
+    return {"term": term, "glossary": glossary_page}

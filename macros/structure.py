@@ -1,0 +1,137 @@
+"""The book's shape, read from the navigation: which page is Chapter N, and a pre-scan of what each page defines.
+
+Numbers come from the nav, not from file names: the pages inside sections whose title starts with "Part" are the
+chapters, numbered in order. The pre-scan finds figure and table ids before any page renders, so that fig() and
+table() can refer forwards to a later chapter; it also lists the terms and citations each page uses, for the
+Glossary and Works Cited back-links.
+"""
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .codeguard import strip_code
+from .errors import MacroError
+
+CALL = r"\b{name}\(\s*[\"']([^\"']+)[\"']"
+FIGURE_CALL = re.compile(CALL.format(name="figure"))
+TABLE_CALL = re.compile(CALL.format(name="table_caption"))
+TERM_CALL = re.compile(CALL.format(name="term"))
+CITE_CALL = re.compile(r"\bcite\(([^)]*)\)")
+QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+H1 = re.compile(r"^#\s+(.+?)\s*(\{.*\})?\s*$", re.M)
+
+
+@dataclass
+class BookPage:
+    src: str                     # path under docs_dir, e.g. "01-the-serving-problem.md"
+    nav_title: str | None
+    part: str | None
+    number: int | None = None    # chapter number, for pages inside a Part
+    title: str = ""
+    figures: list = field(default_factory=list)
+    tables: list = field(default_factory=list)
+    terms: set = field(default_factory=set)
+    citations: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"Chapter {self.number}" if self.number else (self.nav_title or self.title)
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """A captioned figure or table: its id, its number ("4.2") and the page that holds it."""
+    kind: str
+    id: str
+    number: str
+    page: str
+
+
+class BookStructure:
+    def __init__(self, pages: list[BookPage], use_directory_urls: bool = True):
+        self.pages = {page.src: page for page in pages}
+        self.use_directory_urls = use_directory_urls
+        self.numbered: dict[str, Numbered] = {}
+
+    @classmethod
+    def from_config(cls, config) -> "BookStructure":
+        pages, chapter = [], 0
+        for title, src, part in _walk(config.get("nav") or []):
+            page = BookPage(src, title, part)
+            if part:
+                chapter += 1
+                page.number = chapter
+            pages.append(page)
+        structure = cls(pages, config.get("use_directory_urls", True))
+        structure.scan(Path(config["docs_dir"]))
+        return structure
+
+    def scan(self, docs_dir: Path) -> None:
+        for page in self.pages.values():
+            path = docs_dir / page.src
+            if not path.is_file():
+                continue  # MkDocs itself reports a nav entry without a file
+            text = path.read_text(encoding="utf-8")
+            heading = H1.search(text)
+            page.title = heading.group(1) if heading else page.nav_title or page.src
+            code_free = strip_code(text)
+            page.terms = set(TERM_CALL.findall(code_free))
+            page.citations = [k for call in CITE_CALL.findall(code_free) for k in QUOTED.findall(call)]
+            page.figures = FIGURE_CALL.findall(code_free)
+            page.tables = TABLE_CALL.findall(code_free)
+            self._number(page, "figure", page.figures)
+            self._number(page, "table", page.tables)
+
+    def _number(self, page: BookPage, kind: str, ids: list) -> None:
+        for index, item in enumerate(ids, start=1):
+            if not page.number:
+                raise MacroError(f"{page.src}: {kind} {item!r} is in a page that is not a numbered chapter")
+            if item in self.numbered:
+                raise MacroError(f"{page.src}: {kind} id {item!r} is already used in {self.numbered[item].page}")
+            self.numbered[item] = Numbered(kind, item, f"{page.number}.{index}", page.src)
+
+    def page(self, src: str) -> BookPage | None:
+        return self.pages.get(src)
+
+    def url(self, src: str) -> str:
+        """The page's URL path as MkDocs writes it."""
+        stem = src[: -len(".md")]
+        if not self.use_directory_urls:
+            return stem + ".html"
+        if stem == "index" or stem.endswith("/index"):
+            return stem[: -len("index")]
+        return stem + "/"
+
+    def href(self, from_src: str, to_src: str, anchor: str = "") -> str:
+        """A link from one page to another (or to an anchor on the same page), relative so the site can move."""
+        fragment = f"#{anchor}" if anchor else ""
+        if from_src == to_src:
+            return fragment or "./"
+        source_dir = posixpath.dirname(self.url(from_src)) or "."
+        target = self.url(to_src)
+        relative = posixpath.relpath(target or ".", source_dir)
+        if target.endswith("/") or not target:
+            relative = relative.rstrip("/") + "/"
+        return relative + fragment
+
+    def asset_href(self, from_src: str, asset: str) -> str:
+        """A link from a page to a file under docs_dir (an image), relative to the page's URL."""
+        source_dir = posixpath.dirname(self.url(from_src)) or "."
+        return posixpath.relpath(asset, source_dir)
+
+    def chapters_using(self, from_src: str, predicate) -> list:
+        """[(label, href)] for the pages, in book order, whose pre-scan satisfies predicate."""
+        return [(page.label, self.href(from_src, page.src)) for page in self.pages.values() if predicate(page)]
+
+
+def _walk(items, part=None):
+    for item in items:
+        if isinstance(item, str):
+            yield None, item, part
+            continue
+        (title, value), = item.items()
+        if isinstance(value, list):
+            yield from _walk(value, title if title.lower().startswith("part") else part)
+        else:
+            yield title, value, part
