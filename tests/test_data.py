@@ -5,7 +5,6 @@ import pytest
 import yaml
 
 from macros.book1 import BOOK1_FILE, Book1Inventory
-from macros.citations import Bibliography
 from macros.glossary import Glossary
 
 SHARED_TOC = Path(__file__).resolve().parents[2] / "shared" / "book1" / "toc.yml"
@@ -28,7 +27,3 @@ def test_glossary_covers_the_book_vocabulary():
     assert len(glossary.terms) >= 80
     assert REQUIRED_TERMS <= set(glossary.terms)
     assert all(glossary.terms[t].expansion for t in REQUIRED_TERMS - {"Opus"})
-
-
-def test_bibliography_loads():
-    assert Bibliography.load().sources
