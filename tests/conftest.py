@@ -41,6 +41,10 @@ class BuiltBook:
     def site(self) -> Path:
         return self.root / "site"
 
+    @property
+    def pdf(self) -> Path:
+        return self.site / "downloads" / "productionizing-ml-inference-apis.pdf"
+
     def html(self, page: str) -> str:
         return (self.site / page / "index.html").read_text(encoding="utf-8")  # page "" is the landing page
 
@@ -58,6 +62,7 @@ def write_book(root: Path, pages: dict, nav=None, data: Path | None = FIXTURE_DA
         "site_dir": "site",
         "nav": nav if nav is not None else DEFAULT_NAV,
         "theme": {"name": "material", "custom_dir": str(ROOT / "overrides")},
+        "hooks": [str(ROOT / "scripts" / "hooks.py")],
         "extra": {"book_data": str(data)} if data else {},
         **(extra_config or {}),
     }
@@ -65,15 +70,27 @@ def write_book(root: Path, pages: dict, nav=None, data: Path | None = FIXTURE_DA
     return root
 
 
-def build_book(root: Path) -> BuiltBook:
+def build_book(root: Path, pdf: bool = False, env=None) -> BuiltBook:
+    """Build strictly; the PDF step runs only when asked, to keep the many small fixture builds fast."""
+    environment = {**os.environ, **QUIET, "BOOK_PDF": "1" if pdf else "0", **(env or {})}
     result = subprocess.run([MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml")], cwd=root,
-                            capture_output=True, text=True, timeout=300, env={**os.environ, **QUIET})
+                            capture_output=True, text=True, timeout=600, env=environment)
     return BuiltBook(root, result)
 
 
 @pytest.fixture
 def book(tmp_path):
     """book(pages, nav=None, ...) -> BuiltBook: writes a fixture book in tmp_path and builds it strictly."""
-    def make(pages: dict, **options) -> BuiltBook:
-        return build_book(write_book(tmp_path / "book", pages, **options))
+    def make(pages: dict, pdf: bool = False, **options) -> BuiltBook:
+        return build_book(write_book(tmp_path / "book", pages, **options), pdf=pdf)
     return make
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory) -> Path:
+    """The real book, built once per test run exactly as scripts/build does (site, PDF)."""
+    site = tmp_path_factory.mktemp("real") / "site"
+    result = subprocess.run([MKDOCS, "build", "--strict", "-d", str(site)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=1800, env={**os.environ, **QUIET, "BOOK_PDF": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return site

@@ -1,21 +1,9 @@
 """The real book's strict build, and the foundation's promises about every built site."""
 import re
-import subprocess
 
-import pytest
-
-from conftest import MKDOCS, QUIET, ROOT
+from conftest import ROOT
 
 FIRST_PARTY = "https://example.org/productionizing-ml-inference-apis/"  # site_url's default: the book's own host
-
-
-@pytest.fixture(scope="session")
-def real_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("real") / "site"
-    result = subprocess.run([MKDOCS, "build", "--strict", "-d", str(site)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=900, env={**__import__("os").environ, **QUIET})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
 
 
 def test_real_book_builds_strictly(real_site):

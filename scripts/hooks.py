@@ -1,0 +1,64 @@
+"""Build-wide MkDocs hooks: the print edition runs after the site is built.
+
+`mkdocs serve` skips it, so previews stay fast, unless BOOK_PDF=1 is set in the environment; BOOK_PDF=0 skips it
+in any build (the test suite's fixture books that are not about print).
+"""
+import os
+import time
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+from scripts.pdf import PDF_NAME, render_pdf
+from scripts.print_book import PAGE_SIZES, BookMeta, PrintError
+
+_command = "build"
+
+
+def on_startup(command, dirty):
+    global _command
+    _command = command
+
+
+def on_post_build(config):
+    wanted = os.environ.get("BOOK_PDF", "0" if _command == "serve" else "1")
+    if wanted != "1":
+        return
+    site_dir = Path(config["site_dir"])
+    started = time.perf_counter()
+    try:
+        rendered = render_pdf(site_dir, site_dir / "downloads" / PDF_NAME, book_meta(config),
+                              cache_dir=Path(config["config_file_path"]).parent / ".cache" / "pdf")
+    except PrintError as error:
+        raise PluginError(f"The PDF was not written:\n{error}") from error
+    verb = "Rendered" if rendered else "Reused the unchanged"
+    print(f"INFO    -  {verb} PDF in {time.perf_counter() - started:.1f} s: downloads/{PDF_NAME}")
+
+
+def book_meta(config) -> BookMeta:
+    extra = config.get("extra") or {}
+    book, book1, print_options = extra.get("book") or {}, extra.get("book1") or {}, extra.get("print") or {}
+    page_size = print_options.get("page_size", "7in 9.25in")
+    if page_size not in PAGE_SIZES:
+        raise PluginError(f"mkdocs.yml: extra.print.page_size {page_size!r} is not one of {sorted(PAGE_SIZES)}")
+    return BookMeta(
+        title=config["site_name"],
+        subtitle=book.get("subtitle", ""),
+        author=config.get("site_author") or book.get("author", ""),
+        companion=f"A companion to {book1.get('title', '')}: {book1.get('subtitle', '')}",
+        copyright=config.get("copyright") or "",
+        edition=version("productionizing-ml-inference-apis"),
+        date=_build_date(),
+        description=config.get("site_description") or "",
+        keywords=", ".join(book.get("keywords", [])),
+        page_size=page_size,
+    )
+
+
+def _build_date() -> str:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%d")

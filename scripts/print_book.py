@@ -1,0 +1,274 @@
+"""The print edition's document: front matter, contents, part dividers, chapters and back matter as one HTML file.
+
+Print presents the same semantic markup as the site (ARCHITECTURE.md): it does not re-read Markdown. What differs
+on paper is done here, on the assembled tree: footnotes become page footnotes, external links print their address
+as a footnote, cross-references gain their page number, and long code lines wrap with a visible mark.
+"""
+import html
+import math
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from lxml import etree
+from lxml.html import HtmlElement, fragment_fromstring
+from pygments.formatters import HtmlFormatter
+
+from .assemble import BookChapter, LinkResolver, book_chapters, prefix_ids_and_links
+
+PRINT_CSS = Path(__file__).with_name("print.css")
+CONTINUATION_MARK = "\u21aa "
+CODE_POINT_SIZE = 8.0
+MONO_ADVANCE = 0.6          # Source Code Pro's advance width, in em
+PAGE_SIZES = {              # trim size -> (width, height) in points
+    "7in 9.25in": (504, 666),
+    "A4": (595.3, 841.9),
+    "Letter": (612, 792),
+}
+MARGINS = {"top": 54, "bottom": 54, "inside": 63, "outside": 54}   # points
+
+
+class PrintError(Exception):
+    """The book cannot be printed as it is; the message names the page and what to fix."""
+
+
+@dataclass(frozen=True)
+class BookMeta:
+    title: str
+    subtitle: str
+    author: str
+    companion: str          # "A companion to ..."
+    copyright: str
+    edition: str            # from the project version
+    date: str               # ISO date of the build (SOURCE_DATE_EPOCH when set)
+    description: str
+    keywords: str
+    page_size: str = "7in 9.25in"
+
+    @property
+    def code_columns(self) -> int:
+        """How many monospace characters fit in a code block on this trim size."""
+        # Less the block's padding and border, and a few per cent of slack so the wrap mark never re-wraps.
+        width = PAGE_SIZES[self.page_size][0] - MARGINS["inside"] - MARGINS["outside"] - 20
+        return math.floor(0.96 * width / (CODE_POINT_SIZE * MONO_ADVANCE))
+
+
+def print_document(site_dir: Path, meta: BookMeta) -> str:
+    chapters = book_chapters(site_dir)
+    resolver = LinkResolver(chapters)
+    problems = []
+    for chapter in chapters:
+        problems += _outside_resources(chapter)
+        problems += [f"{chapter.url}: link to {href!r} does not resolve inside the book"
+                     for href in prefix_ids_and_links(chapter, resolver)]
+        _prepare_for_print(chapter, meta)
+    if problems:
+        raise PrintError("\n".join(problems))
+    body = "\n".join([_cover(meta), _title_page(meta), _copyright_page(meta), _contents(chapters),
+                      *_sections(chapters)])
+    return _page(meta, body)
+
+
+def print_stylesheet(meta: BookMeta) -> str:
+    size = meta.page_size if meta.page_size != "7in 9.25in" else "7in 9.25in"
+    css = Template(PRINT_CSS.read_text(encoding="utf-8")).substitute(
+        page_size=size, **{f"margin_{k}": f"{v}pt" for k, v in MARGINS.items()}, code_size=f"{CODE_POINT_SIZE}pt")
+    return css + "\n" + HtmlFormatter(style="friendly_grayscale").get_style_defs(".highlight")
+
+
+# ── per-chapter print transforms ─────────────────────────────────────────────
+def _prepare_for_print(chapter: BookChapter, meta: BookMeta) -> None:
+    _page_footnotes(chapter.body)
+    _link_addresses_as_footnotes(chapter.body)
+    _mark_page_references(chapter.body)
+    for code in chapter.body.cssselect("pre > code"):
+        wrap_code(code, meta.code_columns)
+
+
+def _page_footnotes(body: HtmlElement) -> None:
+    """Move each Markdown footnote to its call site as a CSS float: footnote, so it prints on that page."""
+    notes = {li.get("id"): li for li in body.cssselect("div.footnote li[id]")}
+    for call in body.cssselect("sup[id] > a.footnote-ref"):
+        note = notes.get(call.get("href", "").lstrip("#"))
+        if note is None:
+            continue
+        for backref in note.cssselect("a.footnote-backref"):
+            backref.drop_tree()
+        footnote = etree.SubElement(call.getparent().getparent(), "span", {"class": "footnote-print"})
+        footnote.text = " ".join(note.text_content().split())
+        sup = call.getparent()
+        sup.addnext(footnote)
+        footnote.tail, sup.tail = sup.tail, None
+        sup.getparent().remove(sup)
+    for block in body.cssselect("div.footnote"):
+        block.drop_tree()
+
+
+def _link_addresses_as_footnotes(body: HtmlElement) -> None:
+    for link in body.cssselect("a[href^='http']"):
+        classes = link.get("class", "")
+        if "ref-url" in classes or "xref-book1" in classes or link.text_content().strip() == link.get("href"):
+            continue
+        note = fragment_fromstring(f'<span class="url-note">{html.escape(link.get("href"))}</span>')
+        note.tail, link.tail = link.tail, None
+        link.addnext(note)
+
+
+def _mark_page_references(body: HtmlElement) -> None:
+    """Cross-references print their page: 'Figure 4.2, page 91'. Terms and citations do not (too many)."""
+    for link in body.cssselect("a[data-internal]"):
+        classes = link.get("class", "")
+        if any(c in classes for c in ("term", "footnote", "xref-book1")) or link.getparent().get("class") == "citation":
+            continue
+        if link.getparent().tag == "li" and link.getparent().get("data-key"):
+            continue
+        link.set("class", (classes + " pageref").strip())
+
+
+def wrap_code(code: HtmlElement, columns: int) -> None:
+    """Break code lines longer than the text block, marking each continuation, so nothing is ever clipped."""
+    column = 0
+
+    def split(text: str) -> str:
+        nonlocal column
+        out = []
+        for char in text:
+            if char == "\n":
+                column = 0
+            elif column >= columns:
+                out.append("\n" + CONTINUATION_MARK)
+                column = len(CONTINUATION_MARK)
+            if char != "\n":
+                column += 1
+            out.append(char)
+        return "".join(out)
+
+    def walk(element: HtmlElement) -> None:
+        if element.text:
+            element.text = split(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                child.tail = split(child.tail)
+
+    walk(code)
+
+
+def _outside_resources(chapter: BookChapter) -> list[str]:
+    """Embedded files that are not inside the built site, named as the page wrote them."""
+    problems = []
+    for element in chapter.body.iter("img", "source", "link", "object", "embed"):
+        address = element.get("src") or element.get("href") or element.get("data") or ""
+        in_site = posixpath.normpath(posixpath.join(posixpath.dirname(chapter.url) or ".", address))
+        if re.match(r"^[a-z][a-z0-9+.-]*:|^/", address, re.I) or in_site.startswith(".."):
+            problems.append(f"{chapter.url}: {element.tag} {address!r} is outside the site; "
+                            "the print edition embeds only files from the built site")
+    return problems
+
+
+# ── the parts of the book ────────────────────────────────────────────────────
+def _sections(chapters: list[BookChapter]):
+    current_part = None
+    first_body = True
+    for chapter in chapters:
+        if chapter.part and chapter.part != current_part:
+            current_part = chapter.part
+            yield _part_divider(chapter.part, first_body)
+            first_body = False
+        yield _chapter(chapter)
+
+
+def _part_divider(part: str, restart_numbering: bool) -> str:
+    label, _, name = part.partition(":")
+    reset = " restart-numbering" if restart_numbering else ""
+    return (f'<section class="part-divider{reset}" id="{_slug(part)}"><p class="part-label">{html.escape(label)}</p>'
+            f'<h1 class="part-title">{html.escape(name.strip() or label)}</h1></section>')
+
+
+def _chapter(chapter: BookChapter) -> str:
+    body = chapter.body
+    body.tag = "section"
+    body.attrib.clear()
+    body.set("class", f"book-page {chapter.kind}")
+    body.set("id", chapter.prefix)
+    if chapter.number:
+        heading = body.find(".//h1")
+        label = etree.Element("p", {"class": "chapter-label"})
+        label.text = f"Chapter {chapter.number}"
+        heading.addprevious(label)
+    return etree.tostring(body, encoding="unicode", method="html")
+
+
+def _contents(chapters: list[BookChapter]) -> str:
+    items, part = [], None
+    for chapter in chapters:
+        if chapter.part and chapter.part != part:
+            part = chapter.part
+            items.append(f'<li class="toc-part"><a href="#{_slug(part)}">{html.escape(part)}</a></li>')
+        number = f'<span class="toc-number">{chapter.number}</span> ' if chapter.number else ""
+        items.append(f'<li class="toc-chapter toc-{chapter.kind}"><a href="#{chapter.prefix}">'
+                     f"{number}{html.escape(chapter.title)}</a></li>")
+        if chapter.kind == "chapter":
+            items += [f'<li class="toc-section"><a href="#{chapter.prefix}--{anchor}">{html.escape(title)}</a></li>'
+                      for anchor, title in chapter.sections if anchor != "references"]
+    return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
+
+
+def _cover(meta: BookMeta) -> str:
+    bars = "".join(
+        f'<rect x="{8 * i}" y="{60 - h}" width="5" height="{2 * h}" rx="2.5"/>'
+        for i, h in enumerate(round(8 + 44 * abs(math.sin(i * 0.37) * math.cos(i * 0.11))) for i in range(60))
+    )
+    return f'''<section class="cover">
+  <svg class="cover-wave" viewBox="0 0 480 120" role="presentation" aria-hidden="true"><g fill="currentColor">{bars}</g></svg>
+  <h1 class="cover-title">{html.escape(meta.title)}</h1>
+  <p class="cover-subtitle">{html.escape(meta.subtitle)}</p>
+  <p class="cover-author">{html.escape(meta.author)}</p>
+  <p class="cover-companion">{html.escape(meta.companion)}</p>
+</section>'''
+
+
+def _title_page(meta: BookMeta) -> str:
+    return f'''<section class="title-page">
+  <h1 class="title-page-title">{html.escape(meta.title)}</h1>
+  <p class="title-page-subtitle">{html.escape(meta.subtitle)}</p>
+  <p class="title-page-author">{html.escape(meta.author)}</p>
+</section>'''
+
+
+def _copyright_page(meta: BookMeta) -> str:
+    return f'''<section class="copyright-page">
+  <p><cite>{html.escape(meta.title)}: {html.escape(meta.subtitle)}</cite></p>
+  <p>{meta.copyright}</p>
+  <p>Edition {html.escape(meta.edition)}, built {html.escape(meta.date)}.</p>
+  <p>{html.escape(meta.companion)}.</p>
+  <p>Prices, limits and product details change; each source in the Works Cited gives the date it was read.
+  Figures labelled as illustrative assumptions are not measurements.</p>
+  <p>Set in Source Serif 4, Source Sans 3 and Source Code Pro (SIL Open Font License 1.1).</p>
+</section>'''
+
+
+def _page(meta: BookMeta, body: str) -> str:
+    return f'''<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(meta.title)}: {html.escape(meta.subtitle)}</title>
+<meta name="author" content="{html.escape(meta.author)}">
+<meta name="description" content="{html.escape(meta.description)}">
+<meta name="keywords" content="{html.escape(meta.keywords)}">
+<meta name="generator" content="MkDocs, Material for MkDocs and WeasyPrint">
+<meta name="dcterms.created" content="{meta.date}">
+<meta name="dcterms.modified" content="{meta.date}">
+<link rel="stylesheet" href="assets/fonts/fonts.css">
+</head>
+<body>
+{body}
+</body>
+</html>'''
+
+
+def _slug(text: str) -> str:
+    return "part-" + re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
