@@ -178,8 +178,10 @@ def test_real_book_pdf_has_every_chapter_bookmarked_and_its_contents_right(real_
     chapters = [c for c in json.loads((real_site / "xref.json").read_text())["chapters"] if c["url"]]
     assert {c["title"] for c in chapters} <= set(pages)
     contents = " ".join(pdf_text(pdf, pages["Contents"] + 1, pages["Contents"] + 2).split())
-    first_part = next(c["part"] for c in chapters if c["part"]).partition(":")[2].strip()
-    body_start = pages[first_part]          # the first part divider is printed page 1
+    parts = [c["part"] for c in chapters if c["part"]]
+    if not parts:
+        return   # no numbered chapter yet: nothing in the body to check
+    body_start = pages[parts[0].partition(":")[2].strip()]   # the first part divider is printed page 1
     for chapter in chapters:
         if chapter["number"]:
             printed = int(re.search(rf"{re.escape(chapter['title'])}[ .]+(\d+)", contents).group(1))
