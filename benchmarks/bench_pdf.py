@@ -9,6 +9,7 @@ to show how the cost grows with pages. mkdocs-to-pdf is measured where it is ins
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,13 +112,13 @@ def mkdocs_to_pdf(tmp: Path):
                       "      j2_comment_start_string: '{##'\n      j2_comment_end_string: '##}'\n"
                       "  - to-pdf:\n      output_path: downloads/mkdocs-to-pdf.pdf\n")
     site = tmp / "site-m2p"
-    start = time.perf_counter()
     result = subprocess.run([str(venv / "bin" / "mkdocs"), "build", "-f", str(config), "-d", str(site)],
-                            cwd=ROOT, env=ENV, capture_output=True)
-    with_plugin = time.perf_counter() - start
-    if result.returncode:
-        return None
-    return with_plugin - build_html(tmp / "site-again"), site / "downloads" / "mkdocs-to-pdf.pdf"
+                            cwd=ROOT, env=ENV, capture_output=True, text=True)
+    # It exits non-zero over one link it cannot follow (the landing page's link to our own PDF) but writes
+    # its PDF first, and logs the time its PDF step took.
+    took = re.search(r"Converting \d+ articles to PDF took ([\d.]+)s", result.stdout + result.stderr)
+    pdf = site / "downloads" / "mkdocs-to-pdf.pdf"
+    return (float(took.group(1)), pdf) if took and pdf.exists() else None
 
 
 def row(label: str, seconds: float, peak=None, pdf: Path | None = None, base=None) -> None:
@@ -145,9 +146,9 @@ def main() -> None:
         compared = mkdocs_to_pdf(tmp)
         if compared:
             seconds, pdf = compared
-            row("mkdocs-to-pdf: build with its plugin, minus HTML", seconds, None, pdf, floor["seconds"])
+            row("mkdocs-to-pdf: its PDF step, same book", seconds, None, pdf, floor["seconds"])
         else:
-            print("mkdocs-to-pdf: could not be installed here; no comparison")
+            print("mkdocs-to-pdf: could not be installed or run here; no comparison")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def print_stylesheet(meta: BookMeta) -> str:
 def _prepare_for_print(chapter: BookChapter, meta: BookMeta) -> None:
     _page_footnotes(chapter.body)
     _link_addresses_as_footnotes(chapter.body)
-    _mark_page_references(chapter.body)
+    _mark_page_references(chapter)
     for code in chapter.body.cssselect("pre > code"):
         wrap_code(code, meta.code_columns)
 
@@ -116,15 +116,22 @@ def _link_addresses_as_footnotes(body: HtmlElement) -> None:
         link.addnext(note)
 
 
-def _mark_page_references(body: HtmlElement) -> None:
-    """Cross-references print their page: 'Figure 4.2, page 91'. Terms and citations do not (too many)."""
-    for link in body.cssselect("a[data-internal]"):
+def _mark_page_references(chapter: BookChapter) -> None:
+    """Cross-references print their page: 'Figure 4.2, page 91', 'Chapter 3, page 61'.
+
+    Only figure and table references and links from a chapter to another page: a page number on every glossary
+    term, citation or "see also" would be noise, and each forward page reference costs WeasyPrint a re-layout.
+    """
+    if chapter.kind == "back":
+        return
+    for link in chapter.body.cssselect("a[data-internal]"):
         classes = link.get("class", "")
-        if any(c in classes for c in ("term", "footnote", "xref-book1")) or link.getparent().get("class") == "citation":
-            continue
-        if link.getparent().tag == "li" and link.getparent().get("data-key"):
-            continue
-        link.set("class", (classes + " pageref").strip())
+        to_other_page = not link.get("href", "").startswith(f"#{chapter.prefix}--")
+        is_numbered = "xref-figure" in classes or "xref-table" in classes
+        is_plain = not any(c in classes for c in ("term", "footnote", "xref-book1")) and \
+            link.getparent().get("class") != "citation"
+        if is_numbered or (is_plain and to_other_page):
+            link.set("class", (classes + " pageref").strip())
 
 
 def wrap_code(code: HtmlElement, columns: int) -> None:
