@@ -85,6 +85,10 @@ def _prepare_for_print(chapter: BookChapter, meta: BookMeta) -> None:
     _mark_page_references(chapter)
     for code in chapter.body.cssselect("pre > code"):
         wrap_code(code, meta.code_columns)
+    for table in chapter.body.iter("table"):
+        columns = len(table.xpath("(.//tr)[1]/*"))
+        if columns >= 6:   # a narrow page cannot give many columns a normal font size
+            table.set("class", (table.get("class", "") + " wide").strip())
 
 
 def _page_footnotes(body: HtmlElement) -> None:
