@@ -4,6 +4,7 @@
 in any build (the test suite's fixture books that are not about print).
 """
 import os
+import re
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -35,6 +36,25 @@ def on_post_build(config):
         raise PluginError(f"The PDF was not written:\n{error}") from error
     verb = "Rendered" if rendered else "Reused the unchanged"
     print(f"INFO    -  {verb} PDF in {time.perf_counter() - started:.1f} s: downloads/{PDF_NAME}")
+    fill_download_sizes(site_dir)
+
+
+DOWNLOAD_SIZE = re.compile(r'(<span class="download-size" data-download="([^"]+)">)[^<]*(</span>)')
+
+
+def fill_download_sizes(site_dir: Path) -> None:
+    """Write each download's size into the pages that offer it: the files exist only once the pages are written.
+
+    Templates mark the place with <span class="download-size" data-download="FILE NAME"></span>.
+    """
+    sizes = {path.name: f"{path.stat().st_size / 1e6:.1f} MB" for path in (site_dir / "downloads").glob("*")}
+    for page in site_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if 'class="download-size"' not in text:
+            continue
+        filled = DOWNLOAD_SIZE.sub(lambda m: f"{m[1]}{sizes.get(m[2], '')}{m[3]}", text)
+        if filled != text:
+            page.write_text(filled, encoding="utf-8")
 
 
 def book_meta(config) -> BookMeta:
