@@ -88,7 +88,15 @@ class LinkResolver:
         self.prefix_of = {chapter.url: chapter.prefix for chapter in chapters}
 
     def internal_target(self, page_url: str, href: str) -> str | None:
-        """'#prefix--anchor' for a link into the book, None for an external or unknown one."""
+        """'#prefix--anchor' for a link into the joined document, None for an external or unknown one."""
+        target = self.resolve(page_url, href)
+        if target is None:
+            return None
+        prefix, anchor = target
+        return f"#{prefix}--{anchor}" if anchor else f"#{prefix}"
+
+    def resolve(self, page_url: str, href: str) -> tuple[str, str] | None:
+        """(page prefix, anchor) for a link into the book, None for an external or unknown one."""
         if urlsplit(href).scheme or href.startswith("//"):
             return None
         path, anchor = urldefrag(href)
@@ -100,9 +108,7 @@ class LinkResolver:
         else:
             target = page_url
         prefix = self.prefix_of.get(target)
-        if prefix is None:
-            return None
-        return f"#{prefix}--{anchor}" if anchor else f"#{prefix}"
+        return None if prefix is None else (prefix, anchor)
 
 
 def prefix_ids_and_links(chapter: BookChapter, resolver: LinkResolver) -> list[str]:
@@ -122,11 +128,11 @@ def prefix_ids_and_links(chapter: BookChapter, resolver: LinkResolver) -> list[s
             elif not urlsplit(href).scheme:
                 broken.append(href)
         if element.tag == "img" and element.get("src"):
-            element.set("src", _site_relative(chapter.url, element.get("src")))
+            element.set("src", site_relative(chapter.url, element.get("src")))
     return broken
 
 
-def _site_relative(page_url: str, src: str) -> str:
+def site_relative(page_url: str, src: str) -> str:
     if urlsplit(src).scheme or src.startswith("/"):
         return src  # left for the URL fetcher to refuse with a clear message
     return posixpath.normpath(posixpath.join(posixpath.dirname(page_url) or ".", src))

@@ -1,7 +1,7 @@
-"""Build-wide MkDocs hooks: the print edition runs after the site is built.
+"""Build-wide MkDocs hooks: the downloadable editions (PDF and EPUB) are made after the site is built.
 
-`mkdocs serve` skips it, so previews stay fast, unless BOOK_PDF=1 is set in the environment; BOOK_PDF=0 skips it
-in any build (the test suite's fixture books that are not about print).
+`mkdocs serve` skips them, so previews stay fast, unless BOOK_PDF=1 is set in the environment; BOOK_PDF=0 skips
+them in any build (the test suite's fixture books that are not about the editions).
 """
 import os
 import re
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
+from scripts.epub import EPUB_NAME, render_epub
 from scripts.pdf import PDF_NAME, render_pdf
 from scripts.print_book import PAGE_SIZES, BookMeta, PrintError
 
@@ -27,16 +28,23 @@ def on_post_build(config):
     wanted = os.environ.get("BOOK_PDF", "0" if _command == "serve" else "1")
     if wanted != "1":
         return
-    site_dir = Path(config["site_dir"])
-    started = time.perf_counter()
+    site_dir, meta = Path(config["site_dir"]), book_meta(config)
+    downloads = site_dir / "downloads"
     try:
-        rendered = render_pdf(site_dir, site_dir / "downloads" / PDF_NAME, book_meta(config),
+        started = time.perf_counter()
+        rendered = render_pdf(site_dir, downloads / PDF_NAME, meta,
                               cache_dir=Path(config["config_file_path"]).parent / ".cache" / "pdf")
+        _log(f"{'Rendered' if rendered else 'Reused the unchanged'} PDF", started, PDF_NAME)
+        started = time.perf_counter()
+        render_epub(site_dir, downloads / EPUB_NAME, meta, build_moment())
+        _log("Wrote EPUB", started, EPUB_NAME)
     except PrintError as error:
-        raise PluginError(f"The PDF was not written:\n{error}") from error
-    verb = "Rendered" if rendered else "Reused the unchanged"
-    print(f"INFO    -  {verb} PDF in {time.perf_counter() - started:.1f} s: downloads/{PDF_NAME}")
+        raise PluginError(f"The downloadable editions were not written:\n{error}") from error
     fill_download_sizes(site_dir)
+
+
+def _log(what: str, started: float, name: str) -> None:
+    print(f"INFO    -  {what} in {time.perf_counter() - started:.1f} s: downloads/{name}")
 
 
 DOWNLOAD_SIZE = re.compile(r'(<span class="download-size" data-download="([^"]+)">)[^<]*(</span>)')
@@ -70,15 +78,14 @@ def book_meta(config) -> BookMeta:
         companion=f"A companion to {book1.get('title', '')}: {book1.get('subtitle', '')}",
         copyright=config.get("copyright") or "",
         edition=version("productionizing-ml-inference-apis"),
-        date=_build_date(),
+        date=build_moment().strftime("%Y-%m-%d"),
         description=config.get("site_description") or "",
         keywords=", ".join(book.get("keywords", [])),
         page_size=page_size,
     )
 
 
-def _build_date() -> str:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise today."""
+def build_moment() -> datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
-    return moment.strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc).replace(microsecond=0)

@@ -1,15 +1,14 @@
 """The PDF edition: WeasyPrint over the assembled print document, fetching only files inside the built site."""
 import hashlib
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from .files import atomic_write
 from .print_book import BookMeta, PrintError, print_document, print_stylesheet
 
 PDF_NAME = "productionizing-ml-inference-apis.pdf"
@@ -43,10 +42,10 @@ def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | N
     key = _content_key(site_dir, document, stylesheet)
     cached = cache_dir / f"{key}.pdf" if cache_dir else None
     if cached and cached.is_file():
-        _atomic_copy(cached, output)
+        atomic_write(output, cached.read_bytes())
         return False
     data = _weasyprint(site_dir, document, stylesheet, key)
-    _atomic_write(output, data)
+    atomic_write(output, data)
     if cached:
         _store(cache_dir, cached, data)
     return True
@@ -75,20 +74,8 @@ def _content_key(site_dir: Path, document: str, stylesheet: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def _atomic_write(output: Path, data: bytes) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=output.parent, prefix=f".{output.name}.", delete=False) as handle:
-        handle.write(data)
-    os.chmod(handle.name, 0o644)  # temporary files are private; the published file is for everyone to read
-    os.replace(handle.name, output)
-
-
-def _atomic_copy(source: Path, output: Path) -> None:
-    _atomic_write(output, source.read_bytes())
-
-
 def _store(cache_dir: Path, cached: Path, data: bytes) -> None:
     """Keep only the latest render: the cache is for 'nothing changed since the last build'."""
     if cache_dir.is_dir():
         shutil.rmtree(cache_dir)
-    _atomic_write(cached, data)
+    atomic_write(cached, data)

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURE_DATA
+from bookbuild import FIXTURE_DATA
 
 GOOD_TWO = "# Two\n\nNothing here.\n"
 

@@ -7,7 +7,7 @@ import yaml
 
 from macros import glossary as glossary_module
 from macros.citations import Bibliography
-from conftest import FIXTURE_DATA
+from bookbuild import FIXTURE_DATA
 
 PAGES = {
     "index.md": "# Home\n\n{{ contents() }}\n",
@@ -20,7 +20,7 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from conftest import build_book, write_book
+    from bookbuild import build_book, write_book
     result = build_book(write_book(tmp_path_factory.mktemp("gen") / "book", PAGES))
     assert result.ok, result.log
     return result

@@ -6,7 +6,7 @@ from macros.codeguard import protect_code, restore_code
 from macros.errors import DataError, MacroError
 from macros.structure import BookStructure, BookPage
 
-from conftest import FIXTURE_DATA
+from bookbuild import FIXTURE_DATA
 
 INVENTORY = book1.Book1Inventory.load()
 RTF = glossary.GlossaryTerm("RTF", "Processing time over audio time.", expansion="real-time factor")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import build_book, write_book
+from bookbuild import build_book, write_book
 from scripts.pdf import SiteOnlyFetcher, render_pdf
 from scripts.print_book import BookMeta, PrintError, wrap_code
 from weasyprint.urls import FatalURLFetchingError
@@ -139,7 +139,7 @@ def test_image_outside_the_site_fails_the_build_naming_page_and_address(book, sr
     page = f'# One\n\n<img src="{src}" alt="x">\n'
     built = book({"index.md": "# Home\n", "one.md": page, "two.md": "# Two\n"}, pdf=True)
     assert not built.ok
-    assert "The PDF was not written" in built.log
+    assert "The downloadable editions were not written" in built.log
     assert "one/" in built.log and src in built.log
 
 
