@@ -50,3 +50,10 @@ def restore_code(markdown: str, saved: list[str]) -> str:
 def strip_code(markdown: str) -> str:
     """The markdown without its code, for scanning macro calls that really are macro calls."""
     return PLACEHOLDER_RE.sub("", protect_code(markdown)[0])
+
+
+def mask_code(markdown: str) -> str:
+    """The markdown with every character of code blanked out, newlines kept, so positions and lines still match."""
+    protected, saved = protect_code(markdown)
+    blank = [re.sub(r"[^\n]", " ", original) for original in saved]
+    return PLACEHOLDER_RE.sub(lambda m: blank[int(m.group(1))], protected)

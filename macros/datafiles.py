@@ -1,4 +1,5 @@
 """Loading the YAML inventories under macros/data, with errors that name the file and the key."""
+import copy
 from pathlib import Path
 
 import yaml
@@ -8,7 +9,18 @@ from .errors import DataError
 DATA_DIR = Path(__file__).parent / "data"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it: the glossary alone took half a second with the pure-Python one.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_cache: dict = {}
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, line: int, key):
+        super().__init__(line, key)
+        self.line, self.key = line, key
+
+
+class _UniqueKeyLoader(_BaseLoader):
     """PyYAML silently keeps the last of two equal mapping keys; a data file must not."""
 
     def construct_mapping(self, node, deep=False):
@@ -16,15 +28,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise DataError(f"{self.name}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+                raise _DuplicateKey(key_node.start_mark.line + 1, key)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
 def load_yaml(path: Path):
+    """The parsed file, reused while the file is unchanged: `mkdocs serve` rebuilds on every save, and the data
+    rarely changes between two saves of a chapter."""
+    stat = Path(path).stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _cache:
+        _cache[key] = _parse(path)
+    return copy.deepcopy(_cache[key])
+
+
+def _parse(path: Path):
     try:
         with open(path, encoding="utf-8") as stream:
             return yaml.load(stream, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as error:
+        raise DataError(f"{path}:{error.line}: duplicate key {error.key!r}") from error
     except yaml.YAMLError as error:
         raise DataError(f"{path}: not valid YAML: {error}") from error
 

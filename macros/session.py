@@ -4,6 +4,7 @@ The macros record what they cannot resolve instead of raising, so that one build
 page at once, as `file:line: message`, and then stops before anything is written.
 """
 import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from .errors import MacroError, closest
 from .structure import BookStructure
 
 
+# Rendered pages (code still stashed) by a key of their source and everything else they depend on.
+_rendered: dict[str, str] = {}
+
+
 class PageState:
     def __init__(self, src: str, markdown: str):
         self.src, self.markdown = src, markdown
@@ -23,6 +28,8 @@ class PageState:
         self.cited: list = []        # keys in order of first citation
         self.errors: list = []
         self.saved_code: list = []
+        self.cache_key: str = ""
+        self.from_cache = False
 
     def line_of(self, needle: str) -> int:
         """The first line that holds the needle, quoted as a macro argument if possible; 0 when not found."""
@@ -39,8 +46,10 @@ class BookSession:
         self.config = config
         self.docs_dir = Path(config["docs_dir"])
         data_dir = self._data_dir(config)
-        self.glossary = glossary.Glossary.load(data_dir / glossary.GLOSSARY_FILE.name)
-        self.bibliography = citations.Bibliography.load(data_dir / citations.BIBLIOGRAPHY_DIR.name)
+        self.glossary_file = data_dir / glossary.GLOSSARY_FILE.name
+        self.bibliography_dir = data_dir / citations.BIBLIOGRAPHY_DIR.name
+        self.glossary = glossary.Glossary.load(self.glossary_file)
+        self.bibliography = citations.Bibliography.load(self.bibliography_dir)
         self.book1 = book1.Book1Inventory.load(data_dir / book1.BOOK1_FILE.name)
         self.book1_url = ((config.get("extra") or {}).get("book1") or {}).get("url") or ""
         try:
@@ -48,6 +57,15 @@ class BookSession:
         except MacroError as error:
             raise PluginError(str(error)) from error
         self.page: PageState | None = None
+        self.fingerprint = self._fingerprint(data_dir)
+
+    def _fingerprint(self, data_dir: Path) -> str:
+        """Everything besides a page's own text that its rendering depends on: the data files, the book's shape
+        (chapter numbers, figure numbers, which page uses which term and source) and the Book 1 address."""
+        files = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in data_dir.rglob("*") if p.is_file())
+        shape = [(p.src, p.number, p.part, p.title, sorted(p.terms), p.citations, p.figures, p.tables)
+                 for p in self.structure.pages.values()]
+        return hashlib.sha256(repr((files, shape, self.book1_url)).encode()).hexdigest()
 
     @staticmethod
     def _data_dir(config) -> Path:
@@ -63,16 +81,25 @@ class BookSession:
             page.meta.setdefault("book_label", f"Chapter {chapter.number}")
             page.meta.setdefault("book_part", chapter.part)
         protected, self.page.saved_code = protect_code(markdown)
+        self.page.cache_key = hashlib.sha256(f"{self.fingerprint}\n{page.file.src_path}\n{markdown}".encode()).hexdigest()
+        if self.page.cache_key in _rendered:
+            # Unchanged page, unchanged book: hand the plugin the finished text, which holds no Jinja, so its
+            # render is nearly free. `mkdocs serve` rebuilds every page on each save; this keeps previews fast.
+            self.page.from_cache = True
+            return _rendered[self.page.cache_key]
         return protected
 
     def finish_page(self, markdown: str) -> str:
         state = self.page
         if state.errors:
             raise PluginError("\n".join(state.errors))
-        if state.cited:
+        if state.cited and not state.from_cache:
             sources = [self.bibliography.get(key) for key in state.cited]
             href = self.structure.href(state.src, citations.WORKS_CITED_PAGE)
             markdown += citations.render_reference_list(sources, href)
+        if len(_rendered) > 500:   # a long preview session: drop old renders rather than grow without bound
+            _rendered.clear()
+        _rendered[state.cache_key] = markdown
         return restore_code(markdown, state.saved_code)
 
     def report(self, error: MacroError, needle: str) -> str:

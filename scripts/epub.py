@@ -21,7 +21,6 @@ from .assemble import BookChapter, LinkResolver, book_chapters, site_relative
 from .files import atomic_write
 from .print_book import BookMeta, PrintError
 
-EPUB_NAME = "productionizing-ml-inference-apis.epub"
 EPUB_CSS = Path(__file__).with_name("epub.css")
 # lxml will not set a prefixed attribute on an HTML tree; this stand-in is renamed when the chapter is serialised.
 EPUB_TYPE = "data-epub-type"

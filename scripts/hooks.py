@@ -12,9 +12,10 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from scripts.epub import EPUB_NAME, render_epub
-from scripts.pdf import PDF_NAME, render_pdf
 from scripts.print_book import PAGE_SIZES, BookMeta, PrintError
+
+PDF_NAME = "productionizing-ml-inference-apis.pdf"
+EPUB_NAME = "productionizing-ml-inference-apis.epub"
 
 _command = "build"
 
@@ -28,6 +29,9 @@ def on_post_build(config):
     wanted = os.environ.get("BOOK_PDF", "0" if _command == "serve" else "1")
     if wanted != "1":
         return
+    # Imported here, not at the top: WeasyPrint takes a second to load, and `mkdocs serve` rarely needs it.
+    from scripts.epub import render_epub
+    from scripts.pdf import render_pdf
     site_dir, meta = Path(config["site_dir"]), book_meta(config)
     downloads = site_dir / "downloads"
     try:

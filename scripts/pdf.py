@@ -11,7 +11,6 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 from .files import atomic_write
 from .print_book import BookMeta, PrintError, print_document, print_stylesheet
 
-PDF_NAME = "productionizing-ml-inference-apis.pdf"
 CACHE_VERSION = "1"   # bump when the rendering code changes in a way the content hash cannot see
 
 
