@@ -47,6 +47,8 @@ def book_chapters(site_dir: Path) -> list[BookChapter]:
         chapter = BookChapter(entry["url"], _prefix(entry["url"]), entry["title"], entry["number"],
                               entry["part"], kind)
         chapter.body = _article(site_dir / _page_file(entry["url"]))
+        if chapter.number:
+            _label_chapter(chapter)
         chapter.sections = [(s["anchor"], s["title"]) for s in entry["sections"] if s["level"] == 2]
         chapters.append(chapter)
     return chapters
@@ -67,6 +69,13 @@ def _article(path: Path) -> HtmlElement:
         for element in article.cssselect(selector):
             _remove(element)
     return article
+
+
+def _label_chapter(chapter: BookChapter) -> None:
+    """'Chapter 3' above the title, as the web's eyebrow shows it (the eyebrow itself is theme chrome)."""
+    label = chapter.body.makeelement("p", {"class": "chapter-label"})
+    label.text = f"Chapter {chapter.number}"
+    chapter.body.find(".//h1").addprevious(label)
 
 
 def _remove(element: HtmlElement) -> None:

@@ -113,11 +113,6 @@ def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: s
     _link_across_files(chapter, resolver, resources)
     _epub_footnotes(body)
     _scrollable_tables(body)
-    if chapter.number:
-        heading = body.find(".//h1")
-        label = etree.Element("p", {"class": "chapter-label"})
-        label.text = f"Chapter {chapter.number}"
-        heading.addprevious(label)
     body.tag = "section"
     body.attrib.clear()
     body.set("class", f"book-page {chapter.kind}")

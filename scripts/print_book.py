@@ -204,11 +204,6 @@ def _chapter(chapter: BookChapter) -> str:
     body.attrib.clear()
     body.set("class", f"book-page {chapter.kind}")
     body.set("id", chapter.prefix)
-    if chapter.number:
-        heading = body.find(".//h1")
-        label = etree.Element("p", {"class": "chapter-label"})
-        label.text = f"Chapter {chapter.number}"
-        heading.addprevious(label)
     return etree.tostring(body, encoding="unicode", method="html")
 
 

@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass
 from macros.session import BookSession
 
 from .checks import MACRO, book_pages
+from .site_hooks import WORDS_PER_MINUTE
 
-WORDS_PER_MINUTE = 230          # a common figure for reading technical prose; an estimate, not a measurement
 TARGETS = {"preface": (1300, 1800), "chapter": (5000, 8000)}   # BOOK.md: preface about 1,500; chapters 5,000-8,000
 WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
 

@@ -1,0 +1,220 @@
+"""MkDocs hooks for the hosted book: what a reader of the web edition sees beyond the chapters themselves.
+
+- reading time and, where the build has git history, the last-updated date of every chapter;
+- a description of every page for search engines and link previews, and a social card (PNG) per page, drawn here
+  from the vendored fonts so nothing is fetched;
+- repairs to Material's own markup that an accessibility audit or the HTML validator rejects (THEME_FIXES);
+- download buttons only for the editions the build actually wrote.
+
+Registered after scripts/hooks.py, so its post-build step (PDF, EPUB, download sizes) has run when ours does.
+Each handler delegates to small helpers that take and return strings or paths.
+"""
+import hashlib
+import html
+import math
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+WORDS_PER_MINUTE = 230          # an estimate for reading prose, shared with `book stats`; not a measurement
+DESCRIPTION_LENGTH = 160        # what search engines show of a description
+SOCIAL_DIR = "assets/images/social"
+SOCIAL_SIZE = (1200, 630)       # the Open Graph size every major site crops to
+FONTS = Path(__file__).resolve().parent.parent / "chapters" / "assets" / "fonts"
+
+CARD_VERSION = "1"             # bump when draw_social_card changes, so cached cards are redrawn
+_cards: dict[str, "SocialCard"] = {}
+
+
+@dataclass
+class SocialCard:
+    path: str                   # site-relative, e.g. "assets/images/social/01-the-serving-problem.png"
+    title: str                  # plain text
+    eyebrow: str                # "Part I: Foundations · Chapter 1", or the book's subtitle
+
+
+# ── Event handlers ──────────────────────────────────────────────────────────────────────────────────────────────
+
+def on_config(config):
+    _cards.clear()  # `mkdocs serve` rebuilds in the same process
+
+
+def on_page_content(html_text, page, config, files):
+    if page.meta.get("book_label"):
+        page.meta["reading_time"] = reading_minutes(html_text)
+    if not page.meta.get("description") and not page.is_homepage:
+        # Stored escaped, like page.title: Material writes page.meta.description into an attribute as it is.
+        page.meta["description"] = html.escape(describe(html_text, DESCRIPTION_LENGTH))
+    card = social_card_for(page, config)
+    _cards[card.path] = card
+    page.meta["social_card"] = card.path
+    return html_text
+
+
+def on_page_context(context, page, config, nav):
+    updated = git_last_updated(Path(page.file.abs_src_path)) if page.file.abs_src_path else None
+    if updated and page.meta.get("book_label"):
+        # Material shows this key at the foot of the page, in the aside the print assembly leaves out.
+        page.meta["git_revision_date_localized"] = last_updated_html(updated)
+    return context
+
+
+def on_post_page(output, page, config):
+    return fix_theme_markup(output)
+
+
+def on_post_template(output_content, template_name, config):
+    return fix_theme_markup(output_content) if template_name.endswith(".html") else output_content
+
+
+def on_post_build(config):
+    site_dir = Path(config["site_dir"])
+    cache = Path(config["config_file_path"]).parent / ".cache" / "social"
+    for card in _cards.values():
+        place_social_card(card, site_dir / card.path, cache)
+    for page in site_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        offered = drop_missing_downloads(text, site_dir / "downloads")
+        if offered != text:
+            page.write_text(offered, encoding="utf-8")
+
+
+# ── Reading time, description, last update ──────────────────────────────────────────────────────────────────────
+
+TAG = re.compile(r"<[^>]+>")
+REFERENCES = re.compile(r'<h2 id="references".*?</ol>', re.S)
+PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.S)
+
+
+def plain_text(html_text: str) -> str:
+    return " ".join(html.unescape(TAG.sub(" ", html_text)).split())
+
+
+def reading_minutes(html_text: str, words_per_minute: int = WORDS_PER_MINUTE) -> int:
+    """Whole minutes to read a page's text, code included and the generated reference list left out, at least one."""
+    reading = REFERENCES.sub(" ", html_text)
+    return max(1, math.ceil(len(plain_text(reading).split()) / words_per_minute))
+
+
+def describe(html_text: str, limit: int) -> str:
+    """The page's first paragraph of prose, cut at a word boundary to fit a search result."""
+    for match in PARAGRAPH.finditer(html_text):
+        text = plain_text(match[1])
+        if len(text.split()) >= 8:  # skip one-line labels such as captions and subtitles
+            break
+    else:
+        return ""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+
+
+def git_last_updated(path: Path) -> date | None:
+    """The date of the last commit that touched a file; None outside a git checkout or for an uncommitted file."""
+    try:
+        result = subprocess.run(["git", "log", "-1", "--format=%cs", "--", path.name], cwd=path.parent,
+                                capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    stamp = result.stdout.strip()
+    return date.fromisoformat(stamp) if result.returncode == 0 and stamp else None
+
+
+def last_updated_html(day: date) -> str:
+    return f'Last updated <time datetime="{day.isoformat()}">{day.day} {day:%B %Y}</time>'
+
+
+# ── Social cards ────────────────────────────────────────────────────────────────────────────────────────────────
+
+def social_card_for(page, config) -> SocialCard:
+    slug = page.url.strip("/").replace("/", "-") or "index"
+    book = config["extra"].get("book", {})
+    if page.is_homepage:
+        title, eyebrow = config["site_name"], book.get("subtitle", "")
+    else:
+        title = plain_text(page.title or "")
+        eyebrow = " \u00b7 ".join(filter(None, [page.meta.get("book_part"), page.meta.get("book_label")]))
+    return SocialCard(f"{SOCIAL_DIR}/{slug}.png", title, eyebrow or config["site_name"])
+
+
+def place_social_card(card: SocialCard, target: Path, cache: Path) -> None:
+    """Copy the card from the cache, drawing it only when its text is new: PNG encoding cost `mkdocs serve`
+    most of a second on every save."""
+    key = hashlib.sha256(f"{CARD_VERSION}|{card.title}|{card.eyebrow}".encode()).hexdigest()[:24]
+    cached = cache / f"{key}.png"
+    if not cached.is_file():
+        draw_social_card(card, cached)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, target)
+
+
+def draw_social_card(card: SocialCard, target: Path) -> None:
+    """A 1200x630 PNG: the page's title large on the book's indigo, its place in the book above, the book below."""
+    width, height = SOCIAL_SIZE
+    image = Image.new("RGB", SOCIAL_SIZE, "#283593")
+    draw = ImageDraw.Draw(image)
+    small = ImageFont.truetype(str(FONTS / "source-sans-3-600-normal.woff2"), 34)
+    large = ImageFont.truetype(str(FONTS / "source-sans-3-700-normal.woff2"), 76)
+    draw.rectangle((0, 0, 24, height), fill="#ff7043")  # the accent colour as a spine
+    draw.text((90, 80), card.eyebrow.upper(), font=small, fill="#c5cae9")
+    y = 160
+    for line in wrap_to_width(card.title, large, width - 180)[:4]:
+        draw.text((90, y), line, font=large, fill="#ffffff")
+        y += 92
+    draw.text((90, height - 100), "Productionizing ML Inference APIs \u00b7 Steve Jackson", font=small, fill="#e8eaf6")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target, "PNG", optimize=True)
+
+
+def wrap_to_width(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if line and font.getlength(candidate) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return lines + [line] if line else lines
+
+
+# ── Material's markup, repaired ─────────────────────────────────────────────────────────────────────────────────
+
+# (what, pattern, replacement). Each repairs something Material 9.x writes on every page; the browser tests run
+# axe-core and the HTML validator over the built site, so a repair that stops matching after an upgrade shows there.
+THEME_FIXES = [
+    # The search overlay is a role="dialog" without a name (axe: aria-dialog-name, serious).
+    ("search dialog name",
+     re.compile(r'(<div class="md-search" data-md-component="search" role="dialog")>'),
+     r'\1 aria-label="Search the book">'),
+    # Section labels in the navigation get tabindex="" when they are not focusable: invalid HTML.
+    ("empty tabindex", re.compile(r' tabindex=""'), ""),
+    # autocomplete="off" is not allowed on checkboxes (HTML validator); Material's script resets both toggles.
+    ("checkbox autocomplete",
+     re.compile(r'(<input class="md-toggle" data-md-toggle="\w+" type="checkbox" id="\w+") autocomplete="off">'),
+     r"\1>"),
+    # The footer's aria-label escapes a title that is already HTML, so "&" is read out as "&amp;" and the label no
+    # longer contains the visible text (axe: label-content-name-mismatch, serious).
+    ("double-escaped labels", re.compile(r'(aria-label="[^"]*?)&amp;amp;'), r"\1&amp;"),
+]
+
+
+def fix_theme_markup(page_html: str) -> str:
+    for _what, pattern, replacement in THEME_FIXES:
+        page_html = pattern.sub(replacement, page_html)
+    return page_html
+
+
+# ── Downloads ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+DOWNLOAD_ITEM = re.compile(r'\s*<li class="book-downloads__item" data-download="([^"]+)">.*?</li>', re.S)
+
+
+def drop_missing_downloads(page_html: str, downloads: Path) -> str:
+    """Remove the download buttons for editions this build did not write (BOOK_PDF=0, or no EPUB step yet)."""
+    return DOWNLOAD_ITEM.sub(lambda m: m[0] if (downloads / m[1]).is_file() else "", page_html)
