@@ -42,9 +42,40 @@ def protect_code(markdown: str) -> tuple[str, list[str]]:
     return text, saved
 
 
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{##.*?##\}", re.S)
+
+
+def stash_prose(markdown: str, saved: list[str]) -> str:
+    """Swap the plain text between Jinja constructs for placeholders too, one per line.
+
+    Jinja then compiles a template of macro calls and short placeholders instead of a whole chapter, which is
+    most of the cost of re-rendering the page being edited under `mkdocs serve`. Lines stay lines, so a
+    recap() body is still indented line by line and Jinja's line numbers still match the source.
+    """
+    def stash_lines(text: str) -> str:
+        parts = []
+        for line in text.split("\n"):
+            if line.strip():
+                saved.append(line)
+                parts.append(PLACEHOLDER.format(len(saved) - 1))
+            else:
+                parts.append(line)
+        return "\n".join(parts)
+
+    out, position = [], 0
+    for match in JINJA.finditer(markdown):
+        out.append(stash_lines(markdown[position:match.start()]))
+        out.append(match.group(0))
+        position = match.end()
+    out.append(stash_lines(markdown[position:]))
+    return "".join(out)
+
+
 def restore_code(markdown: str, saved: list[str]) -> str:
-    # Stashed text may itself contain placeholders (a span inside a block never does, but be safe).
-    return PLACEHOLDER_RE.sub(lambda m: saved[int(m.group(1))], markdown)
+    # Stashed prose holds the placeholders of the code spans inside it: restore until none is left.
+    while PLACEHOLDER_RE.search(markdown):
+        markdown = PLACEHOLDER_RE.sub(lambda m: saved[int(m.group(1))], markdown)
+    return markdown
 
 
 def strip_code(markdown: str) -> str:

@@ -40,6 +40,7 @@ class GlossaryTerm:
 @dataclass
 class Glossary:
     terms: dict = field(default_factory=dict)
+    anchors: dict = field(default_factory=dict)   # anchor -> term, to refuse two terms that slugify alike
 
     @classmethod
     def load(cls, *paths) -> "Glossary":
@@ -58,8 +59,9 @@ class Glossary:
         if raw["term"] in self.terms:
             raise DataError(f"{where}: duplicate term {raw['term']!r}")
         term = GlossaryTerm(**{**raw, "related": tuple(raw.get("related") or ())})
-        if any(other.anchor == term.anchor for other in self.terms.values()):
-            raise DataError(f"{where}: term {term.term!r} has the same anchor as another term")
+        if term.anchor in self.anchors:
+            raise DataError(f"{where}: term {term.term!r} has the same anchor as {self.anchors[term.anchor]!r}")
+        self.anchors[term.anchor] = term.term
         self.terms[term.term] = term
 
     def _check_related(self) -> None:

@@ -12,7 +12,7 @@ from mkdocs.exceptions import PluginError
 
 from . import book1, citations, figures, glossary
 from .datafiles import DATA_DIR
-from .codeguard import protect_code, restore_code
+from .codeguard import protect_code, restore_code, stash_prose
 from .errors import MacroError, closest
 from .structure import BookStructure
 
@@ -81,6 +81,7 @@ class BookSession:
             page.meta.setdefault("book_label", f"Chapter {chapter.number}")
             page.meta.setdefault("book_part", chapter.part)
         protected, self.page.saved_code = protect_code(markdown)
+        protected = stash_prose(protected, self.page.saved_code)
         self.page.cache_key = hashlib.sha256(f"{self.fingerprint}\n{page.file.src_path}\n{markdown}".encode()).hexdigest()
         if self.page.cache_key in _rendered:
             # Unchanged page, unchanged book: hand the plugin the finished text, which holds no Jinja, so its
