@@ -196,3 +196,32 @@ def test_download_sizes_are_written_into_the_pages(tmp_path):
     page.write_text('<a>PDF <span class="download-size" data-download="book.pdf"></span></a>')
     fill_download_sizes(tmp_path)
     assert page.read_text() == '<a>PDF <span class="download-size" data-download="book.pdf">1.2 MB</span></a>'
+
+
+def structure_elements(reader: PdfReader, kind: str) -> list:
+    """Every element of the PDF's tag tree of one kind (e.g. /Figure), as dictionaries."""
+    found, stack = [], [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+        elif hasattr(node, "get"):
+            if node.get("/S") == kind:
+                found.append(node)
+            kids = node.get("/K")
+            if kids is not None:
+                stack.append(kids)
+    return found
+
+
+def test_figures_carry_their_alt_text_in_the_tagged_pdf(small_book):
+    figures = structure_elements(PdfReader(small_book.pdf), "/Figure")
+    assert any(figure.get("/Alt") == "Icon" for figure in figures)
+
+
+def test_trim_size_is_configurable(tmp_path):
+    built = build_book(write_book(tmp_path / "a4", PAGES), pdf=True, env={"BOOK_PAGE_SIZE": "A4"})
+    assert built.ok, built.log
+    box = PdfReader(built.pdf).pages[5].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
