@@ -4,7 +4,6 @@
 them in any build (the test suite's fixture books that are not about the editions).
 """
 import os
-import re
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -44,29 +43,10 @@ def on_post_build(config):
         _log("Wrote EPUB", started, EPUB_NAME)
     except PrintError as error:
         raise PluginError(f"The downloadable editions were not written:\n{error}") from error
-    fill_download_sizes(site_dir)
 
 
 def _log(what: str, started: float, name: str) -> None:
     print(f"INFO    -  {what} in {time.perf_counter() - started:.1f} s: downloads/{name}")
-
-
-DOWNLOAD_SIZE = re.compile(r'(<span class="download-size" data-download="([^"]+)">)[^<]*(</span>)')
-
-
-def fill_download_sizes(site_dir: Path) -> None:
-    """Write each download's size into the pages that offer it: the files exist only once the pages are written.
-
-    Templates mark the place with <span class="download-size" data-download="FILE NAME"></span>.
-    """
-    sizes = {path.name: f"{path.stat().st_size / 1e6:.1f} MB" for path in (site_dir / "downloads").glob("*")}
-    for page in site_dir.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        if 'class="download-size"' not in text:
-            continue
-        filled = DOWNLOAD_SIZE.sub(lambda m: f"{m[1]}{sizes.get(m[2], '')}{m[3]}", text)
-        if filled != text:
-            page.write_text(filled, encoding="utf-8")
 
 
 def book_meta(config) -> BookMeta:

@@ -72,9 +72,8 @@ def print_document(site_dir: Path, meta: BookMeta) -> str:
 
 
 def print_stylesheet(meta: BookMeta) -> str:
-    size = meta.page_size if meta.page_size != "7in 9.25in" else "7in 9.25in"
     css = Template(PRINT_CSS.read_text(encoding="utf-8")).substitute(
-        page_size=size, **{f"margin_{k}": f"{v}pt" for k, v in MARGINS.items()}, code_size=f"{CODE_POINT_SIZE}pt")
+        page_size=meta.page_size, **{f"margin_{k}": f"{v}pt" for k, v in MARGINS.items()}, code_size=f"{CODE_POINT_SIZE}pt")
     return css + "\n" + HtmlFormatter(style="friendly_grayscale").get_style_defs(".highlight")
 
 

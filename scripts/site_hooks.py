@@ -4,9 +4,9 @@
 - a description of every page for search engines and link previews, and a social card (PNG) per page, drawn here
   from the vendored fonts so nothing is fetched;
 - repairs to Material's own markup that an accessibility audit or the HTML validator rejects (THEME_FIXES);
-- download buttons only for the editions the build actually wrote.
+- download buttons, with their sizes, only for the editions the build actually wrote.
 
-Registered after scripts/hooks.py, so its post-build step (PDF, EPUB, download sizes) has run when ours does.
+Registered after scripts/hooks.py, so its post-build step (PDF, EPUB) has run when ours does.
 Each handler delegates to small helpers that take and return strings or paths.
 """
 import hashlib
@@ -77,9 +77,11 @@ def on_post_build(config):
     cache = Path(config["config_file_path"]).parent / ".cache" / "social"
     for card in _cards.values():
         place_social_card(card, site_dir / card.path, cache)
+    downloads = site_dir / "downloads"
+    sizes = download_sizes(downloads)
     for page in site_dir.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        offered = drop_missing_downloads(text, site_dir / "downloads")
+        offered = fill_download_sizes(drop_missing_downloads(text, downloads), sizes)
         if offered != text:
             page.write_text(offered, encoding="utf-8")
 
@@ -213,6 +215,18 @@ def fix_theme_markup(page_html: str) -> str:
 # ── Downloads ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 DOWNLOAD_ITEM = re.compile(r'\s*<li class="book-downloads__item" data-download="([^"]+)">.*?</li>', re.S)
+
+
+DOWNLOAD_SIZE = re.compile(r'(<span class="download-size" data-download="([^"]+)">)[^<]*(</span>)')
+
+
+def download_sizes(downloads: Path) -> dict:
+    return {path.name: f"{path.stat().st_size / 1e6:.1f} MB" for path in downloads.glob("*")}
+
+
+def fill_download_sizes(page_html: str, sizes: dict) -> str:
+    """Each download's size where the page offers it: the files exist only after the pages are written."""
+    return DOWNLOAD_SIZE.sub(lambda m: f"{m[1]}{sizes.get(m[2], '')}{m[3]}", page_html)
 
 
 def drop_missing_downloads(page_html: str, downloads: Path) -> str:

@@ -188,16 +188,6 @@ def test_real_book_pdf_has_every_chapter_bookmarked_and_its_contents_right(real_
             assert printed == pages[chapter["title"]] - body_start + 1, chapter["title"]
 
 
-def test_download_sizes_are_written_into_the_pages(tmp_path):
-    from scripts.hooks import fill_download_sizes
-    (tmp_path / "downloads").mkdir()
-    (tmp_path / "downloads" / "book.pdf").write_bytes(b"x" * 1_250_000)
-    page = tmp_path / "index.html"
-    page.write_text('<a>PDF <span class="download-size" data-download="book.pdf"></span></a>')
-    fill_download_sizes(tmp_path)
-    assert page.read_text() == '<a>PDF <span class="download-size" data-download="book.pdf">1.2 MB</span></a>'
-
-
 def structure_elements(reader: PdfReader, kind: str) -> list:
     """Every element of the PDF's tag tree of one kind (e.g. /Figure), as dictionaries."""
     found, stack = [], [reader.trailer["/Root"]["/StructTreeRoot"]]

@@ -76,3 +76,11 @@ def test_companion_note_links_to_book1_when_its_url_is_configured(book):
     assert with_url.ok, with_url.log
     assert re.search(r'class="book-companion">\s*A companion to <a href="https://book1.example.org/"><cite>',
                      with_url.html("one"))
+
+
+def test_download_sizes_are_written_into_the_pages(tmp_path):
+    from scripts.site_hooks import download_sizes, fill_download_sizes
+    (tmp_path / "book.pdf").write_bytes(b"x" * 1_250_000)
+    page = '<a>PDF <span class="download-size" data-download="book.pdf"></span></a>'
+    assert fill_download_sizes(page, download_sizes(tmp_path)) == \
+        '<a>PDF <span class="download-size" data-download="book.pdf">1.2 MB</span></a>'
