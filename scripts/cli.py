@@ -57,7 +57,9 @@ def edition(render):
         from scripts.hooks import book_meta, build_moment
         from scripts.print_book import PrintError
         config = load_config(args.config_file)
-        status = mkdocs("build", "--strict", "-f", args.config_file, editions=False)
+        # The build cleans site/ and offers only the editions it wrote, so it writes both (an unchanged PDF comes
+        # from the cache); this verb then remakes the one asked for, to say where it is and fail if it cannot.
+        status = mkdocs("build", "--strict", "-f", args.config_file)
         if status:
             return status
         site = Path(config["site_dir"])
