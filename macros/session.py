@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from . import book1, citations, figures, glossary
+from . import book1, citations, glossary
 from .datafiles import DATA_DIR
 from .codeguard import protect_code, restore_code, stash_prose
 from .errors import MacroError, closest

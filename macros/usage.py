@@ -5,7 +5,6 @@
 Prints one `file: message` line for each unused entry and exits 1 when there are any, 0 otherwise.
 """
 import sys
-from pathlib import Path
 
 from mkdocs.config import load_config
 

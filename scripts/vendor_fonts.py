@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from fontTools.merge import Merger
-from fontTools.ttLib import TTFont
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "chapters" / "assets" / "fonts"
 # Latin covers the prose, latin-ext names and symbols, greek the mu of mu-law and similar; merged into one file.

@@ -1,7 +1,6 @@
 """The real book's strict build, and the foundation's promises about every built site."""
 import re
 
-from bookbuild import ROOT
 
 FIRST_PARTY = "https://example.org/productionizing-ml-inference-apis/"  # site_url's default: the book's own host
 
