@@ -96,9 +96,10 @@ def values(*entries: tuple[str, float | int | str | tuple, str, str]) -> dict[st
 
 
 def run(lab_id: str, *, quick: bool = False, force: bool = False, reference: Path = REFERENCE_FILE,
-        cache_dir: Path = CACHE_DIR, registry: Mapping[str, str] = LABS) -> LabRun:
+        cache_dir: Path | None = None, registry: Mapping[str, str] = LABS) -> LabRun:
     """Run one lab (and first the labs it depends on), or return its stored result if nothing changed."""
     started = time.perf_counter()
+    cache_dir = CACHE_DIR if cache_dir is None else cache_dir
     module = _lab_module(lab_id, registry)
     deps = {dep: run(dep, quick=quick, reference=reference, cache_dir=cache_dir, registry=registry)
             for dep in getattr(module, "DEPENDS", ())}
@@ -121,7 +122,7 @@ def run(lab_id: str, *, quick: bool = False, force: bool = False, reference: Pat
 
 
 def run_all(*, quick: bool = False, force: bool = False, reference: Path = REFERENCE_FILE,
-            cache_dir: Path = CACHE_DIR, registry: Mapping[str, str] = LABS) -> list[LabRun]:
+            cache_dir: Path | None = None, registry: Mapping[str, str] = LABS) -> list[LabRun]:
     return [run(lab_id, quick=quick, force=force, reference=reference, cache_dir=cache_dir, registry=registry)
             for lab_id in registry]
 

@@ -143,11 +143,19 @@ def to_svg(fig, chart_id: str, title: str, alt: str) -> str:
     return _with_accessible_name(buffer.getvalue(), chart_id, title, alt)
 
 
+# matplotlib's one stylesheet rule; inlined in a page, a `*` rule would restyle every SVG on it, so the same
+# defaults go on the root element as presentation attributes, which only this chart inherits.
+MATPLOTLIB_STYLE = '<style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>'
+
+
 def _with_accessible_name(svg: str, chart_id: str, title: str, alt: str) -> str:
+    if MATPLOTLIB_STYLE not in svg:
+        raise RuntimeError("matplotlib's SVG stylesheet changed; update MATPLOTLIB_STYLE in labs/charts.py")
+    svg = svg.replace(MATPLOTLIB_STYLE, "")
     start = svg.index("<svg")
     end = svg.index(">", start)
-    opening = svg[start:end].replace(
-        "<svg", f'<svg role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"', 1)
+    opening = svg[start:end].replace("<svg", f'<svg role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+                                     'stroke-linejoin="round" stroke-linecap="butt"', 1)
     name = f'<title id="{chart_id}-title">{escape(title)}</title><desc id="{chart_id}-desc">{escape(alt)}</desc>'
     return svg[:start] + opening + ">" + name + svg[end + 1:]
 
