@@ -1,22 +1,16 @@
 """The labs and their runner: deterministic values and charts, the content-hash cache, failures named by lab,
 Triton's batching rules, and charts that are self-contained SVG. Labs run at their QUICK_PARAMS size here."""
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from lxml import etree
 
-from bookbuild import ROOT
-
-if str(ROOT) not in sys.path:  # labs/ is not one of the installed packages (see pyproject's [tool.setuptools])
-    sys.path.insert(0, str(ROOT))
-
-import labs  # noqa: E402
-from labs import LabError, run  # noqa: E402
-from labs.__main__ import main  # noqa: E402
-from labs.batching import BatcherConfig, simulate  # noqa: E402
-from macros.reference_system import REFERENCE_FILE  # noqa: E402
+import labs
+from labs import LabError, run
+from labs.__main__ import main
+from labs.batching import BatcherConfig, simulate
+from macros.reference_system import REFERENCE_FILE
 
 SVG = "{http://www.w3.org/2000/svg}"
 
