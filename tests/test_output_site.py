@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from bookbuild import build_book, write_book
+from bookbuild import ROOT, build_book, write_book
 from scripts import highlight
 
 BOOK = str(Path(sys.executable).parent / "book")
@@ -60,3 +60,14 @@ def test_the_site_links_the_generated_code_palette(site_book):
     assert css == highlight.web_css()
     links = [link.get("href") for link in lxml_html.fromstring(site_book.html("two")).iter("link")]
     assert links.index("../assets/stylesheets/highlight.css") > links.index("../assets/stylesheets/book.css")
+
+
+def test_the_real_book_shows_the_reading_time_book_stats_gives(real_site):
+    result = subprocess.run([BOOK, "stats", "--json"], cwd=ROOT, capture_output=True, text=True, check=True)
+    compared = 0
+    for row in json.loads(result.stdout)["chapters"]:
+        page = real_site / Path(row["path"]).stem / "index.html"
+        for shown in lxml_html.parse(str(page)).getroot().cssselect(".chapter-eyebrow__reading-time"):
+            assert shown.text_content().strip() == f"{row['reading_minutes']} min read", row["path"]
+            compared += 1
+    assert compared >= 3   # every numbered chapter shows its reading time (the preface has no eyebrow)
