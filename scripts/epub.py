@@ -3,11 +3,16 @@
 The chapter extraction is shared with the print edition (assemble.py); what differs for e-readers is done here:
 links point at chapter files instead of one joined document, footnotes become EPUB footnotes, and the book
 carries its own reflowable stylesheet, its fonts, its diagrams and its accessibility metadata.
+
+Content documents are serialised here as XML, in the XHTML namespace with the EPUB namespace declared, rather than
+by ebooklib (which re-parses them as HTML, where an epub:type attribute cannot be written). Every link and SVG
+file goes through the same output policy as the site (scripts/safety.py).
 """
 import io
 import math
 import uuid
 import zipfile
+from collections import Counter
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -15,16 +20,29 @@ from urllib.parse import urlsplit
 
 from ebooklib import epub
 from lxml import etree
-from pygments.formatters import HtmlFormatter
+from lxml import html as lxml_html
 
+from . import highlight, safety
 from .assemble import BookChapter, LinkResolver, book_chapters, site_relative
 from .files import atomic_write
 from .print_book import BookMeta, PrintError
 
 EPUB_CSS = Path(__file__).with_name("epub.css")
-# lxml will not set a prefixed attribute on an HTML tree; this stand-in is renamed when the chapter is serialised.
-EPUB_TYPE = "data-epub-type"
-MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".woff2": "font/woff2"}
+XHTML, OPS, SVG = "http://www.w3.org/1999/xhtml", "http://www.idpf.org/2007/ops", "http://www.w3.org/2000/svg"
+EPUB_TYPE = f"{{{OPS}}}type"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+LANGUAGE = "en"
+STYLESHEET = "style.css"
+# The EPUB 3.3 core media types the book can hold; any other file is refused rather than packed as an unknown type.
+MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+               ".gif": "image/gif", ".webp": "image/webp", ".woff2": "font/woff2"}
+RESERVED_NAMES = {"cover", "nav", "toc", "style"}   # the stems of the files ebooklib and this module add
+# The HTML parser lower-cases names; inline SVG in XHTML needs them as SVG spells them.
+SVG_NAMES = {name.lower(): name for name in (
+    "viewBox", "preserveAspectRatio", "linearGradient", "radialGradient", "clipPath", "textPath", "gradientUnits",
+    "gradientTransform", "patternUnits", "patternTransform", "markerWidth", "markerHeight", "markerUnits", "refX",
+    "refY", "stdDeviation", "feGaussianBlur", "feOffset", "feBlend", "feColorMatrix", "feMerge", "feMergeNode",
+    "textLength", "lengthAdjust", "clipPathUnits", "maskUnits", "maskContentUnits", "pathLength", "startOffset")}
 
 
 def render_epub(site_dir: Path, output: Path, meta: BookMeta, modified: datetime) -> None:
@@ -34,21 +52,24 @@ def render_epub(site_dir: Path, output: Path, meta: BookMeta, modified: datetime
 
 def epub_bytes(site_dir: Path, meta: BookMeta, modified: datetime) -> bytes:
     chapters = book_chapters(site_dir)
+    names = FileNames()
+    for chapter in chapters:
+        chapter.prefix = names.claim(chapter.prefix)   # in the EPUB a page's prefix is its file's name
     resolver = LinkResolver(chapters)
     book = _book(meta, site_dir)
-    stylesheet = epub.EpubItem(uid="style", file_name="style.css", media_type="text/css",
+    stylesheet = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                                content=_stylesheet(site_dir))
     book.add_item(stylesheet)
     resources: set[str] = set()
     documents, toc, part_section = [], [], None
     for chapter in chapters:
         if chapter.part and (part_section is None or part_section[0].title != chapter.part):
-            part_page = _part_page(chapter.part, stylesheet)
+            part_page = _part_page(chapter.part, names)
             book.add_item(part_page)
             documents.append(part_page)
             part_section = (epub.Section(chapter.part, part_page.file_name), [])
             toc.append(part_section)
-        document = _chapter_document(chapter, resolver, resources, stylesheet)
+        document = _chapter_document(chapter, resolver, resources)
         book.add_item(document)
         documents.append(document)
         link = epub.Link(document.file_name, _label(chapter), document.id)
@@ -60,12 +81,111 @@ def epub_bytes(site_dir: Path, meta: BookMeta, modified: datetime) -> bytes:
         book.add_item(_resource(site_dir, path, f"fonts/{Path(path).name}"))
     book.toc = toc
     book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
+    book.add_item(epub.EpubNav(title="Contents"))
     book.spine = ["cover", "nav", *documents]
     book.guide = _landmarks(chapters)
+    _refuse_collisions(book)
     buffer = io.BytesIO()
-    epub.write_epub(buffer, book, {"mtime": modified, "epub3_landmark": True, "play_order": {"enabled": True}})
+    writer = BookWriter(buffer, book, {"mtime": modified, "epub3_landmark": True, "landmark_title": "Landmarks",
+                                       "epub3_pages": False,   # a reflowable book has no print pages to list
+                                       "play_order": {"enabled": True}})
+    writer.process()
+    writer.write()
     return buffer.getvalue()
+
+
+class BookWriter(epub.EpubWriter):
+    """ebooklib's writer, plus what it leaves out: the package document's language (Ace: epub-lang), and a table of
+    contents whose nav has a meaningful id."""
+
+    def _write_opf_file(self, root):
+        root.set(XML_LANG, self.book.language)
+        super()._write_opf_file(root)
+
+    def _get_nav(self, item):
+        document = etree.fromstring(super()._get_nav(item))
+        document.find(f".//{{{XHTML}}}nav[@{{{OPS}}}type='toc']").set("id", "toc")
+        return etree.tostring(document, encoding="utf-8", xml_declaration=True)
+
+
+class XhtmlDocument(epub.EpubHtml):
+    """A content document this module serialises itself (see the module's docstring)."""
+
+    def __init__(self, uid: str, file_name: str, title: str, section: etree._Element):
+        super().__init__(uid=uid, file_name=file_name, title=title, lang=LANGUAGE)
+        self.content = xhtml_document(title, section)
+        if section.find(f".//{{{SVG}}}svg") is not None:
+            self.properties.append("svg")
+
+    def get_content(self, default=None) -> bytes:
+        return self.content
+
+
+class FileNames:
+    """File names (stems) that stay unique: "a/b/" and "a-b/" both slug to "a-b", and a chapter may be called
+    "nav". A taken name gets a number, so no page can replace another in the archive."""
+
+    def __init__(self):
+        self.taken = set(RESERVED_NAMES)
+
+    def claim(self, stem: str) -> str:
+        unique, number = stem, 1
+        while unique in self.taken:
+            number += 1
+            unique = f"{stem}-{number}"
+        self.taken.add(unique)
+        return unique
+
+
+def _refuse_collisions(book: epub.EpubBook) -> None:
+    """Two items with one file name or id make a broken EPUB (a duplicate zip entry); fail instead of writing it."""
+    for what, values in (("file name", [item.file_name for item in book.items]),
+                         ("id", [item.id for item in book.items])):
+        duplicates = sorted(value for value, count in Counter(values).items() if count > 1)
+        if duplicates:
+            raise PrintError(f"EPUB: two items share the {what} {', '.join(map(repr, duplicates))}")
+
+
+def xhtml_document(title: str, section: etree._Element) -> bytes:
+    """A complete XHTML content document around one section, with the EPUB namespace declared for epub:type."""
+    root = etree.Element(f"{{{XHTML}}}html", {"lang": LANGUAGE, XML_LANG: LANGUAGE}, nsmap={None: XHTML, "epub": OPS})
+    head = etree.SubElement(root, f"{{{XHTML}}}head")
+    etree.SubElement(head, f"{{{XHTML}}}title").text = title
+    etree.SubElement(head, f"{{{XHTML}}}link", {"href": STYLESHEET, "rel": "stylesheet", "type": "text/css"})
+    etree.SubElement(root, f"{{{XHTML}}}body").append(section)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True, doctype="<!DOCTYPE html>")
+
+
+def as_xhtml(element, namespace: str = XHTML) -> etree._Element:
+    """A copy of an HTML element tree (lxml.html) in the XHTML namespace, inline SVG in the SVG namespace.
+    Comments are left out: they are not part of the book."""
+    tag = element.tag.lower()
+    namespace = SVG if tag == "svg" else namespace
+    copy = etree.Element(f"{{{namespace}}}{SVG_NAMES.get(tag, tag) if namespace == SVG else tag}")
+    for name, value in element.attrib.items():
+        copy.set(_xml_attribute(name, namespace), value)
+    copy.text = element.text
+    for child in element:
+        if isinstance(child.tag, str):
+            converted = as_xhtml(child, namespace)
+            converted.tail = child.tail
+            copy.append(converted)
+        elif child.tail:
+            last = copy[-1] if len(copy) else None
+            if last is None:
+                copy.text = (copy.text or "") + child.tail
+            else:
+                last.tail = (last.tail or "") + child.tail
+    return copy
+
+
+def _xml_attribute(name: str, namespace: str) -> str:
+    known = {"xml:lang": XML_LANG, "xlink:href": safety.XLINK_HREF, "epub:type": EPUB_TYPE}
+    if name.startswith("{") or name in known:
+        return known.get(name, name)
+    if ":" in name or not name.replace("-", "a").replace("_", "a").replace(".", "a").isalnum():
+        raise PrintError(f"EPUB: the attribute {name!r} cannot be written in XHTML")
+    return SVG_NAMES.get(name, name) if namespace == SVG else name
 
 
 def _book(meta: BookMeta, site_dir: Path) -> epub.EpubBook:
@@ -76,7 +196,7 @@ def _book(meta: BookMeta, site_dir: Path) -> epub.EpubBook:
     book.add_metadata(None, "meta", "main", {"refines": "#title-main", "property": "title-type"})
     book.add_metadata("DC", "title", meta.subtitle, {"id": "title-sub"})
     book.add_metadata(None, "meta", "subtitle", {"refines": "#title-sub", "property": "title-type"})
-    book.set_language("en")
+    book.set_language(LANGUAGE)
     book.add_author(meta.author)
     book.add_metadata("DC", "description", meta.description)
     book.add_metadata("DC", "rights", meta.copyright.replace("&copy;", "\u00a9"))
@@ -107,8 +227,7 @@ def _accessibility_metadata(book: epub.EpubBook) -> None:
         book.add_metadata(None, "meta", value, {"property": prop})
 
 
-def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: set,
-                      stylesheet: epub.EpubItem) -> epub.EpubHtml:
+def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: set) -> XhtmlDocument:
     body = chapter.body
     _link_across_files(chapter, resolver, resources)
     _epub_footnotes(body)
@@ -117,11 +236,7 @@ def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: s
     body.attrib.clear()
     body.set("class", f"book-page {chapter.kind}")
     # OPF ids must be XML names, which cannot start with the digit of "01-the-serving-problem".
-    document = epub.EpubHtml(title=_label(chapter), file_name=f"{chapter.prefix}.xhtml", lang="en",
-                             uid=f"page-{chapter.prefix}")
-    document.content = etree.tostring(body, encoding="unicode", method="html").replace(f"{EPUB_TYPE}=", "epub:type=")
-    document.add_item(stylesheet)
-    return document
+    return XhtmlDocument(f"page-{chapter.prefix}", f"{chapter.prefix}.xhtml", _label(chapter), as_xhtml(body))
 
 
 def _link_across_files(chapter: BookChapter, resolver: LinkResolver, resources: set) -> None:
@@ -142,6 +257,8 @@ def _link_across_files(chapter: BookChapter, resolver: LinkResolver, resources: 
             prefix, anchor = target
             file = "" if prefix == chapter.prefix else f"{prefix}.xhtml"
             element.set("href", f"{file}#{anchor}" if anchor else (file or "#"))
+        elif not safety.is_safe_url(href):
+            problems.append(f"{chapter.url}: unsafe URL {href!r}: only http, https, mailto and relative URLs")
         elif not urlsplit(href).scheme:
             problems.append(f"{chapter.url}: link to {href!r} does not resolve inside the book")
     if problems:
@@ -174,28 +291,33 @@ def _scrollable_tables(body) -> None:
         wrapper.append(table)
 
 
-def _part_page(part: str, stylesheet: epub.EpubItem) -> epub.EpubHtml:
+def _part_page(part: str, names: FileNames) -> XhtmlDocument:
     label, _, name = part.partition(":")
-    slug = "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")   # "part-i"
-    page = epub.EpubHtml(title=part, file_name=f"{slug}.xhtml", lang="en", uid=slug)
-    page.content = (f'<section class="part-divider"><p class="part-label">{escape(label)}</p>'
-                    f'<h1 class="part-title">{escape(name.strip() or label)}</h1></section>')
-    page.add_item(stylesheet)
-    return page
+    slug = names.claim("".join(c if c.isalnum() else "-" for c in label.lower()).strip("-"))   # "part-i"
+    section = lxml_html.fragment_fromstring(f'<section class="part-divider"><p class="part-label">{escape(label)}'
+                                            f'</p><h1 class="part-title">{escape(name.strip() or label)}</h1></section>')
+    return XhtmlDocument(slug, f"{slug}.xhtml", part, as_xhtml(section))
 
 
 def _resource(site_dir: Path, path: str, file_name: str | None = None) -> epub.EpubItem:
     file = site_dir / path
     if not file.is_file():
         raise PrintError(f"{path}: a file the book uses is missing from the built site")
+    media_type = MEDIA_TYPES.get(file.suffix.lower())
+    if media_type is None:
+        raise PrintError(f"{path}: EPUB readers are not required to show {file.suffix} files; use one of "
+                         f"{', '.join(sorted(MEDIA_TYPES))}")
+    if media_type == "image/svg+xml":
+        problems = safety.svg_file_problems(file)
+        if problems:
+            raise PrintError("\n".join(f"{path}: {problem.message}" for problem in problems))
     return epub.EpubItem(uid="res-" + "".join(c if c.isalnum() else "-" for c in path), file_name=file_name or path,
-                         media_type=MEDIA_TYPES.get(file.suffix, "application/octet-stream"), content=file.read_bytes())
+                         media_type=media_type, content=file.read_bytes())
 
 
 def _stylesheet(site_dir: Path) -> str:
     fonts = (site_dir / "assets" / "fonts" / "fonts.css").read_text(encoding="utf-8").replace("url(./", "url(fonts/")
-    return fonts + "\n" + EPUB_CSS.read_text(encoding="utf-8") + "\n" + \
-        HtmlFormatter(style="friendly_grayscale").get_style_defs(".highlight")
+    return fonts + "\n" + EPUB_CSS.read_text(encoding="utf-8") + "\n" + highlight.css(".highlight", highlight.EPUB)
 
 
 def _landmarks(chapters: list[BookChapter]) -> list[dict]:

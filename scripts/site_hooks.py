@@ -1,5 +1,8 @@
 """MkDocs hooks for the hosted book: what a reader of the web edition sees beyond the chapters themselves.
 
+- the output policy (scripts/safety.py): a page whose HTML holds an unsafe URL, raw HTML that could run or fetch
+  something, or a scripted or external-referencing SVG fails the build, naming the chapter's file and line;
+- the code palette (scripts/highlight.py), generated into assets/stylesheets/highlight.css and added to extra_css;
 - reading time and, where the build has git history, the last-updated date of every chapter;
 - a description of every page for search engines and link previews, and a social card (PNG) per page, drawn here
   from the vendored fonts so nothing is fetched;
@@ -11,17 +14,25 @@ Each handler delegates to small helpers that take and return strings or paths.
 """
 import hashlib
 import html
-import math
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+from lxml import html as lxml_html
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
 from PIL import Image, ImageDraw, ImageFont
 
-WORDS_PER_MINUTE = 230          # an estimate for reading prose, shared with `book stats`; not a measurement
+from scripts import highlight, safety
+from scripts.assemble import site_relative
+from scripts.stats import reading_minutes
+
+HIGHLIGHT_CSS = "assets/stylesheets/highlight.css"   # generated: the code palette for both site schemes
 DESCRIPTION_LENGTH = 160        # what search engines show of a description
 SOCIAL_DIR = "assets/images/social"
 SOCIAL_SIZE = (1200, 630)       # the Open Graph size every major site crops to
@@ -42,14 +53,27 @@ class SocialCard:
 
 def on_config(config):
     _cards.clear()  # `mkdocs serve` rebuilds in the same process
+    _svg_checked.clear()
+    if HIGHLIGHT_CSS not in config["extra_css"]:
+        config["extra_css"].append(HIGHLIGHT_CSS)   # after book.css, so the palette wins over Material's colours
+
+
+def on_files(files, config):
+    files.append(File.generated(config, HIGHLIGHT_CSS, content=highlight.web_css()))
+    return files
 
 
 def on_page_content(html_text, page, config, files):
-    if page.meta.get("book_label"):
-        page.meta["reading_time"] = reading_minutes(html_text)
-    if not page.meta.get("description") and not page.is_homepage:
-        # Stored escaped, like page.title: Material writes page.meta.description into an attribute as it is.
-        page.meta["description"] = html.escape(describe(html_text, DESCRIPTION_LENGTH))
+    source = Path(page.file.abs_src_path) if page.file.abs_src_path else None
+    errors = unsafe_output(html_text, page.url, source, Path(config["docs_dir"]),
+                           _display_path(source, config) if source else page.file.src_uri)
+    if errors:
+        raise PluginError("\n".join(errors))
+    if page.meta.get("book_label") and source:
+        page.meta["reading_time"] = reading_minutes(source.read_text(encoding="utf-8"))
+    description = page.meta.get("description") or ("" if page.is_homepage else describe(html_text, DESCRIPTION_LENGTH))
+    if description:
+        page.meta["description"] = attribute_text(str(description))
     card = social_card_for(page, config)
     _cards[card.path] = card
     page.meta["social_card"] = card.path
@@ -86,10 +110,58 @@ def on_post_build(config):
             page.write_text(offered, encoding="utf-8")
 
 
-# ── Reading time, description, last update ──────────────────────────────────────────────────────────────────────
+# ── The output policy ───────────────────────────────────────────────────────────────────────────────────────────
+
+_svg_checked: dict[tuple[Path, float], list[safety.Problem]] = {}   # an SVG used by many pages is parsed once
+
+
+def unsafe_output(html_text: str, page_url: str, source: Path | None, docs_dir: Path, display: str) -> list[str]:
+    """One line per thing in a page's HTML that scripts/safety.py forbids, as `chapters/x.md:LINE: what`."""
+    root = lxml_html.fragment_fromstring(html_text or "<p></p>", create_parent="div")
+    problems = safety.html_problems(root) + _used_svg_problems(root, page_url, docs_dir)
+    text = source.read_text(encoding="utf-8") if source else ""
+    return [f"{display}:{source_line(text, problem.needle)}: {problem.message}" for problem in problems]
+
+
+def _used_svg_problems(root, page_url: str, docs_dir: Path) -> list[safety.Problem]:
+    """The rules for every .svg file under docs_dir the page shows (img, source, image)."""
+    problems = []
+    for element in root.iter("img", "source", "image", "input"):
+        for address in [element.get("src"), *safety.srcset_urls(element.get("srcset") or "")]:
+            if not address or safety.is_remote(address):
+                continue   # remote addresses are html_problems' to report
+            path = unquote(urlsplit(address).path)
+            if not path.lower().endswith(".svg"):
+                continue
+            file = (docs_dir / site_relative(page_url, path)).resolve()
+            if not file.is_file() or not file.is_relative_to(docs_dir.resolve()):
+                continue   # a missing file is MkDocs' own link validation to report
+            key = (file, file.stat().st_mtime)
+            if key not in _svg_checked:
+                _svg_checked[key] = safety.svg_file_problems(file)
+            problems += [safety.Problem(f"{file.name}: {p.message}", address) for p in _svg_checked[key]]
+    return problems
+
+
+def source_line(text: str, needle: str) -> int:
+    """The line of the page's Markdown source where `needle` (a URL, a tag) is written; 1 when a macro wrote it.
+
+    MkDocs rewrites a page's relative URLs for its folder ("images/a.svg" is "../images/a.svg" in the HTML), so a
+    path is also looked for without its leading "../" and by its last segment."""
+    for candidate in dict.fromkeys([needle, re.sub(r"^(\.\./)+", "", needle), needle.rsplit("/", 1)[-1]]):
+        offset = text.lower().find(candidate.lower()) if candidate else -1
+        if offset >= 0:
+            return text.count("\n", 0, offset) + 1
+    return 1
+
+
+def _display_path(source: Path, config) -> str:
+    return os.path.relpath(source, Path(config["config_file_path"]).parent)
+
+
+# ── Description, last update ────────────────────────────────────────────────────────────────────────────────────
 
 TAG = re.compile(r"<[^>]+>")
-REFERENCES = re.compile(r'<h2 id="references".*?</ol>', re.S)
 PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.S)
 
 
@@ -97,10 +169,10 @@ def plain_text(html_text: str) -> str:
     return " ".join(html.unescape(TAG.sub(" ", html_text)).split())
 
 
-def reading_minutes(html_text: str, words_per_minute: int = WORDS_PER_MINUTE) -> int:
-    """Whole minutes to read a page's text, code included and the generated reference list left out, at least one."""
-    reading = REFERENCES.sub(" ", html_text)
-    return max(1, math.ceil(len(plain_text(reading).split()) / words_per_minute))
+def attribute_text(text: str) -> str:
+    """A description as it may go into an attribute: the one place it is escaped, because Material's base.html and
+    overrides/main.html write page.meta.description into <meta content="..."> as it is (like page.title)."""
+    return html.escape(text, quote=True)
 
 
 def describe(html_text: str, limit: int) -> str:

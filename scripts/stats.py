@@ -1,11 +1,20 @@
-"""`book stats`: per chapter, what it holds and how long it is against the length BOOK.md sets."""
+"""`book stats`: per chapter, what it holds and how long it is against the length BOOK.md sets.
+
+The reading time is computed here once, from a page's Markdown source, for `book stats` and for the minutes the
+site shows above each chapter (scripts/site_hooks.py), so the two always agree.
+"""
+import math
 import re
 from dataclasses import asdict, dataclass
 
+from mkdocs.utils.meta import get_data
+
+from macros.codeguard import mask_code
 from macros.session import BookSession
 
 from .checks import MACRO, book_pages
-from .site_hooks import WORDS_PER_MINUTE
+
+WORDS_PER_MINUTE = 230          # an estimate for reading prose; not a measurement
 
 TARGETS = {"preface": (1300, 1800), "chapter": (5000, 8000)}   # BOOK.md: preface about 1,500; chapters 5,000-8,000
 WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
@@ -34,10 +43,21 @@ def prose_words(prose: str) -> int:
     return len(WORD.findall(text))
 
 
+def source_words(source: str) -> int:
+    """The prose words of a page's Markdown source: front matter left out, code blanked."""
+    markdown, _meta = get_data(source)
+    return prose_words(mask_code(markdown))
+
+
+def reading_minutes(source: str) -> int:
+    """Whole minutes to read a page (its Markdown source) at WORDS_PER_MINUTE, at least one."""
+    return max(1, math.ceil(source_words(source) / WORDS_PER_MINUTE))
+
+
 def chapter_stats(session: BookSession) -> list[ChapterStats]:
     rows = []
     for page, source in zip(book_pages(session), _sources(session)):
-        words = prose_words(page.prose)
+        words = source_words(page.text)
         low, high = TARGETS["chapter" if page.numbered else "preface"]
         rows.append(ChapterStats(
             path=page.path, title=(f"{source.label}: " if source.number else "") + source.title, words=words,
@@ -46,7 +66,7 @@ def chapter_stats(session: BookSession) -> list[ChapterStats]:
             book1_references=len(re.findall(r"\b(?:book1|recap)\(", page.prose)),
             glossary_terms=len(source.terms),
             pseudocode_blocks=len(re.findall(r"^\s*(`{3,}|~{3,})\s*pseudocode\b", page.text, re.M)),
-            reading_minutes=round(words / WORDS_PER_MINUTE),
+            reading_minutes=reading_minutes(page.text),
         ))
     return rows
 

@@ -64,7 +64,7 @@ def write_book(root: Path, pages: dict, nav=None, data: Path | None = FIXTURE_DA
         "site_dir": "site",
         "nav": nav if nav is not None else DEFAULT_NAV,
         "theme": {"name": "material", "custom_dir": str(ROOT / "overrides")},
-        "hooks": [str(ROOT / "scripts" / "hooks.py")],
+        "hooks": [str(ROOT / "scripts" / "hooks.py"), str(ROOT / "scripts" / "site_hooks.py")],
         "extra": {"book_data": str(data)} if data else {},
         **(extra_config or {}),
     }
