@@ -14,8 +14,8 @@ from string import Template
 
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
-from pygments.formatters import HtmlFormatter
 
+from . import highlight
 from .assemble import BookChapter, LinkResolver, book_chapters, prefix_ids_and_links
 
 PRINT_CSS = Path(__file__).with_name("print.css")
@@ -74,7 +74,7 @@ def print_document(site_dir: Path, meta: BookMeta) -> str:
 def print_stylesheet(meta: BookMeta) -> str:
     css = Template(PRINT_CSS.read_text(encoding="utf-8")).substitute(
         page_size=meta.page_size, **{f"margin_{k}": f"{v}pt" for k, v in MARGINS.items()}, code_size=f"{CODE_POINT_SIZE}pt")
-    return css + "\n" + HtmlFormatter(style="friendly_grayscale").get_style_defs(".highlight")
+    return css + "\n" + highlight.css(".highlight", highlight.PRINT)
 
 
 # ── per-chapter print transforms ─────────────────────────────────────────────
