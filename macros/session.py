@@ -8,10 +8,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
-
 import lxml.html
 from jinja2 import Environment
+from mkdocs.exceptions import PluginError
 
 from . import book1, citations, glossary
 from .calls import MacroCall, check_template
@@ -105,26 +104,30 @@ class BookSession:
         protected, state.saved_code = protect_code(markdown)
         protected = stash_prose(protected, state.saved_code)
         state.cache_key = hashlib.sha256(f"{self.fingerprint}\n{page.file.src_path}\n{markdown}".encode()).hexdigest()
-        if state.cache_key in _rendered:
+        # Checked even for a cached page: the cache key covers the body, not the front matter.
+        front_matter_problems = self._front_matter_problems(page, jinja)
+        if state.cache_key in _rendered and not front_matter_problems:
             # Unchanged page, unchanged book: hand the plugin the finished text as one placeholder, so its render
             # is nearly free (and rendered data is never read as a template). `mkdocs serve` rebuilds every page
             # on each save; this keeps previews fast.
             state.from_cache = True
             return stash_whole(_rendered[state.cache_key], state.saved_code)
         state.calls, problems = check_template(jinja, protected, self.macros)
+        # A first-line heading is checked with the body: report the body's problems first, not the same one twice.
         messages = [f"{state.file_line(p.line)}: {without_placeholders(p.message)}" for p in problems]
-        # mkdocs-macros passes front matter keys to the template as variables: one named like a macro hides it.
-        messages += [f"1: the front matter key {key!r} has the name of a macro; rename it"
-                     for key in sorted(set(page.meta) & set(self.macros))]
-        if not messages:
-            # mkdocs-macros renders the page title too: a front matter `title:`, or a first-line heading that
-            # may sit where the page's check did not look (in code).
-            title_problems = check_template(jinja, str(page.title or ""), self.macros)[1]
-            messages = [f"{self._title_line(page)}: in the page title: {p.message}" for p in title_problems]
-        if messages:
+        if messages or front_matter_problems:
             where = self.source_path(state.src)
-            raise PluginError("\n".join(f"{where}:{message}" for message in messages))
+            raise PluginError("\n".join(f"{where}:{message}" for message in messages or front_matter_problems))
         return protected
+
+    def _front_matter_problems(self, page, jinja: Environment) -> list[str]:
+        """`line: message` for what mkdocs-macros takes from outside the body: it renders the page title (a front
+        matter `title:`, or a first-line heading that may sit where the body's check does not look, in code) and
+        passes front matter keys to the template as variables, where one named like a macro would hide it."""
+        title_problems = check_template(jinja, str(page.title or ""), self.macros)[1]
+        return ([f"{self._title_line(page)}: in the page title: {p.message}" for p in title_problems]
+                + [f"1: the front matter key {key!r} has the name of a macro; rename it"
+                   for key in sorted(set(page.meta) & set(self.macros))])
 
     def _render_titles(self, jinja: Environment) -> None:
         """Chapter titles as the reader sees them, for the contents, xref.json and the editions that read it:

@@ -301,3 +301,9 @@ def test_a_cached_render_is_never_read_as_a_template_again(tmp_path):
     assert result.returncode == 0, result.stderr
     html = (root / "site" / "one" / "index.html").read_text()
     assert 'title="Shown as {{ 7*7 }} literally."' in html
+
+
+def test_front_matter_key_named_like_a_macro_is_refused(book):
+    built = one_page(book, '---\nterm: x\n---\n# One\n\n{{ term("RTF") }}\n')
+    assert not built.ok
+    assert "docs/one.md:1: the front matter key 'term' has the name of a macro" in built.log
