@@ -160,7 +160,8 @@ class BookSession:
             markdown += citations.render_reference_list(sources, href)
         if len(_rendered) > 500:   # a long preview session: drop old renders rather than grow without bound
             _rendered.clear()
-        _rendered[state.cache_key] = markdown
+        if not state.from_cache:   # a reused render came back as its placeholder: keep the text it stands for
+            _rendered[state.cache_key] = markdown
         return restore_code(markdown, state.saved_code)
 
     def report(self, error: MacroError, line: int) -> str:
