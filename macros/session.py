@@ -124,7 +124,9 @@ class BookSession:
         """`line: message` for what mkdocs-macros takes from outside the body: it renders the page title (a front
         matter `title:`, or a first-line heading that may sit where the body's check does not look, in code) and
         passes front matter keys to the template as variables, where one named like a macro would hide it."""
-        title_problems = check_template(jinja, str(page.title or ""), self.macros)[1]
+        title = str(page.title or "")
+        markers = (jinja.variable_start_string, jinja.block_start_string, jinja.comment_start_string)
+        title_problems = check_template(jinja, title, self.macros)[1] if any(m in title for m in markers) else []
         return ([f"{self._title_line(page)}: in the page title: {p.message}" for p in title_problems]
                 + [f"1: the front matter key {key!r} has the name of a macro; rename it"
                    for key in sorted(set(page.meta) & set(self.macros))])
