@@ -13,15 +13,19 @@ MACRO_MODULES = (book1, glossary, citations, figures, contents)
 
 def define_env(env):
     session = env.book_session = BookSession(env.conf)
+    # `mkdocs serve` rebuilds when the data the pages are made from changes, not only the pages.
+    if str(session.data_dir) not in map(str, env.conf["watch"]):
+        env.conf["watch"].append(str(session.data_dir))
     for module in MACRO_MODULES:
         for name, macro in module.macros(session).items():
-            env.macro(reported(macro, session), name)
+            session.macros[name] = macro
+            env.macro(reported(macro, name, session), name)
             # mkdocs.yml's extra.book1 configures book1(); as a page variable it would shadow the macro.
             env.variables.pop(name, None)
 
 
 def on_pre_page_macros(env):
-    env.markdown = env.book_session.start_page(env.page, env.markdown)
+    env.markdown = env.book_session.start_page(env.page, env.markdown, env.env)
 
 
 def on_post_page_macros(env):

@@ -1,13 +1,25 @@
 """References to Book 1 ("Before the 3 AM Alert") and the "From Book 1" recap box."""
+import re
 from dataclasses import dataclass
 from html import escape
 
 from markdown.extensions.toc import slugify, unique
 
-from .datafiles import DATA_DIR, load_yaml, require
+from .datafiles import DATA_DIR, TEXT, TEXT_LIST, FieldType, check_fields, load_yaml, require, where
 from .errors import DataError, MacroError, closest
 
 BOOK1_FILE = DATA_DIR / "book1.yml"
+# A stem becomes a path in links to the hosted Book 1, so it may only be a plain slug (no scheme, no "..").
+STEM = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+BOOK_FIELDS = {"title": TEXT, "subtitle": TEXT}
+CHAPTER_FIELDS = {
+    "title": TEXT,
+    "stem": FieldType("a slug of lower-case letters, digits and hyphens, such as 05-network-connections",
+                      lambda v: isinstance(v, str) and bool(STEM.match(v))),
+    "sections": TEXT_LIST,
+    "number": FieldType("a chapter number or an appendix letter, such as 5 or A",
+                        lambda v: isinstance(v, int) and not isinstance(v, bool) or isinstance(v, str) and v.isalpha()),
+}
 
 
 @dataclass(frozen=True)
@@ -34,15 +46,20 @@ class Book1Inventory:
     @classmethod
     def load(cls, path=BOOK1_FILE) -> "Book1Inventory":
         data = load_yaml(path)
-        require(data, ("title", "chapters"), str(path))
+        require(data, ("title", "chapters"), where(path, data))
+        check_fields(data, BOOK_FIELDS, path, "Book 1")
+        if not isinstance(data["chapters"], list):
+            raise DataError(f"{where(path, data, 'chapters')}: chapters must be a list of chapters (- title: ...)")
         chapters = {}
         for index, raw in enumerate(data["chapters"]):
-            where = f"{path}: chapters[{index}]"
-            require(raw, ("title", "stem", "sections"), where)
-            label = "Preface" if raw.get("number") is None else str(raw["number"])
-            if label in chapters:
-                raise DataError(f"{where}: duplicate chapter {label!r}")
-            chapters[label] = Book1Chapter(label, raw["title"], raw["stem"], _anchors(raw["sections"], where))
+            label = f"chapters[{index}]"
+            require(raw, ("title", "stem", "sections"), f"{where(path, data['chapters'], index)}: {label}")
+            check_fields(raw, CHAPTER_FIELDS, path, label)
+            number = "Preface" if raw.get("number") is None else str(raw["number"])
+            if number in chapters:
+                raise DataError(f"{where(path, raw, 'number')}: {label}: duplicate chapter {number!r}")
+            chapters[number] = Book1Chapter(number, raw["title"], raw["stem"],
+                                            _anchors(raw["sections"], f"{where(path, raw, 'sections')}: {label}"))
         return cls(data["title"], data.get("subtitle", ""), chapters)
 
     def chapter(self, label) -> Book1Chapter:
@@ -94,10 +111,10 @@ def render_recap(reference_html: str, body: str, title: str) -> str:
 
 
 def macros(session) -> dict:
-    def book1(chapter, section=None):
+    def book1(chapter: int | str, section: str | None = None) -> str:
         return render_reference(session.book1, session.book1_url, chapter, section)
 
-    def recap(chapter, section=None, title=None, caller=None):
+    def recap(chapter: int | str, section: str | None = None, title: str | None = None, caller=None) -> str:
         if caller is None:
             raise MacroError("recap() is a block: write {% call recap(5, \"Section\") %} ... {% endcall %}")
         found = session.book1.chapter(chapter)

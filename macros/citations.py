@@ -3,7 +3,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from .datafiles import DATA_DIR, load_yaml, require
+from .datafiles import (ADDRESS_SCHEMES, DATA_DIR, TEXT, check_date_parts, check_fields, check_url, load_yaml, require,
+                        where)
 from .errors import DataError, MacroError, closest
 
 BIBLIOGRAPHY_DIR = DATA_DIR / "bibliography"
@@ -12,6 +13,10 @@ CSL_TYPES = {
     "webpage", "report", "article-journal", "paper-conference", "book", "chapter", "legislation", "software",
     "post-weblog", "standard", "manuscript", "dataset", "article", "regulation", "legal_case", "speech",
 }
+FIELD_TYPES = {"id": TEXT, "type": TEXT, "title": TEXT, "URL": TEXT}
+DATE_FIELDS = ("issued", "accessed")
+NAME_PARTS = ("family", "given", "literal")
+URL_FIELDS = {"URL": ADDRESS_SCHEMES[:2]}   # a CSL URL is a web page: http(s) only
 MONTHS = "January February March April May June July August September October November December".split()
 
 
@@ -34,11 +39,15 @@ class Bibliography:
     def load(cls, folder: Path = BIBLIOGRAPHY_DIR) -> "Bibliography":
         sources: dict = {}
         for path in sorted(folder.glob("*.y*ml")):
-            for index, entry in enumerate(load_yaml(path) or []):
-                source = _validated(entry, f"{path.name}: entry {index + 1}")
+            entries = load_yaml(path) or []
+            if not isinstance(entries, list):
+                raise DataError(f"{where(path, entries)}: a bibliography file is a list of CSL entries (- id: ...)")
+            for index, entry in enumerate(entries):
+                source = _validated(entry, path, f"entry {index + 1}", where(path, entries, index))
                 if source.id in sources:
                     raise DataError(
-                        f"{path.name}: citation key {source.id!r} is already defined in {sources[source.id].origin}"
+                        f"{where(path, entry, 'id')}: citation key {source.id!r} is already defined in "
+                        f"{sources[source.id].origin}"
                     )
                 sources[source.id] = Source(source.id, source.csl, path.name)
         return cls(sources)
@@ -49,15 +58,49 @@ class Bibliography:
         return self.sources[key]
 
 
-def _validated(entry: dict, where: str) -> Source:
-    require(entry, ("id", "type", "title"), where)
+def _validated(entry: dict, path: Path, label: str, at: str) -> Source:
+    require(entry, ("id", "type", "title"), f"{at}: {label}")
+    check_fields(entry, FIELD_TYPES, path, f"{label} ({entry['id']})")
+    label = f"{label} ({entry['id']})"
     if entry["type"] not in CSL_TYPES:
-        raise DataError(f"{where} ({entry['id']}): unknown CSL type {entry['type']!r}." + closest(entry["type"], CSL_TYPES))
+        raise DataError(f"{where(path, entry, 'type')}: {label}: unknown CSL type {entry['type']!r}."
+                        + closest(entry["type"], CSL_TYPES))
     if not any(entry.get(f) for f in ("author", "publisher", "container-title")):
-        raise DataError(f"{where} ({entry['id']}): needs an author, publisher or container-title")
-    if not any(entry.get(f) for f in ("issued", "accessed")):
-        raise DataError(f"{where} ({entry['id']}): needs an issued or accessed date")
-    return Source(str(entry["id"]), entry, where)
+        raise DataError(f"{at}: {label}: needs an author, publisher or container-title")
+    if not any(entry.get(f) for f in DATE_FIELDS):
+        raise DataError(f"{at}: {label}: needs an issued or accessed date")
+    _check_authors(entry, path, label)
+    for field in DATE_FIELDS:
+        if entry.get(field) is not None:
+            _check_date(entry[field], f"{where(path, entry, field)}: {label}: {field}")
+    for field, schemes in URL_FIELDS.items():
+        check_url(entry.get(field, ""), f"{where(path, entry, field)}: {label}: {field}", schemes)
+    return Source(str(entry["id"]), entry, f"{path.name}")
+
+
+def _check_authors(entry: dict, path: Path, label: str) -> None:
+    authors = entry.get("author")
+    if authors is None:
+        return
+    expected = ("author must be a list of names, each {family: Fette, given: Ian} or {literal: IETF}, "
+                "such as [{family: Fette, given: Ian}]")
+    if not isinstance(authors, list):
+        raise DataError(f"{where(path, entry, 'author')}: {label}: {expected}; not {authors!r}")
+    for author in authors:
+        parts_ok = isinstance(author, dict) and author and set(author) <= set(NAME_PARTS) and all(
+            isinstance(value, str) for value in author.values())
+        if not parts_ok:
+            raise DataError(f"{where(path, authors, authors.index(author))}: {label}: "
+                            f"{expected}; not {author!r}")
+
+
+def _check_date(value, at: str) -> None:
+    if isinstance(value, dict) and set(value) == {"literal"} and isinstance(value["literal"], str):
+        return
+    if not isinstance(value, dict) or set(value) != {"date-parts"}:
+        raise DataError(f"{at} must be {{date-parts: [[year, month, day]]}} or {{literal: \"Spring 2026\"}}, "
+                        f"not {value!r}")
+    check_date_parts(value["date-parts"], at)
 
 
 def render_citation(numbered: list[tuple[int, str]]) -> str:
@@ -140,7 +183,7 @@ def _date(value) -> str:
 
 
 def macros(session) -> dict:
-    def cite(*keys):
+    def cite(*keys: str) -> str:
         if not keys:
             raise MacroError("cite() needs at least one citation key")
         numbered = []
@@ -151,7 +194,7 @@ def macros(session) -> dict:
             numbered.append((session.page.cited.index(key) + 1, key))
         return render_citation(numbered)
 
-    def works_cited():
+    def works_cited() -> str:
         structure = session.structure
         cited_in = {key: structure.chapters_using(session.page.src, lambda p, k=key: k in p.citations)
                     for key in session.bibliography.sources}

@@ -1,4 +1,5 @@
 """Numbered figures and tables: the captions that define them and the references to them."""
+import posixpath
 from html import escape
 
 from .errors import MacroError
@@ -35,23 +36,32 @@ def render_reference(item: Numbered, href: str) -> str:
     )
 
 
+def _inside_docs(src: str) -> bool:
+    """A relative path that stays under docs_dir (symbolic links there are refused for the whole build)."""
+    normal = posixpath.normpath(src.replace("\\", "/"))
+    return not (normal.startswith(("/", "../")) or normal == ".." or ":" in normal.split("/")[0])
+
+
 def macros(session) -> dict:
-    def figure(item_id, src, caption, alt=""):
+    def figure(item_id: str, src: str, caption: str, alt: str = "") -> str:
         item = session.numbered("figure", item_id)
         if not alt:
             raise MacroError(f"figure {item_id!r} needs alt text: figure(..., alt=\"what the diagram shows\")")
+        if not _inside_docs(src):
+            raise MacroError(f"figure {item_id!r}: image {src!r} is outside {session.docs_dir.name}/; "
+                             "give a path under it, such as images/ch01/pipeline.svg")
         if not (session.docs_dir / src).is_file():
             raise MacroError(f"figure {item_id!r}: image {src!r} not found under {session.docs_dir.name}/")
         return render_figure(item, session.structure.asset_href(session.page.src, src), caption, alt)
 
-    def table_caption(item_id, caption):
+    def table_caption(item_id: str, caption: str) -> str:
         return render_table_caption(session.numbered("table", item_id), caption)
 
-    def fig(item_id):
+    def fig(item_id: str) -> str:
         item = session.numbered("figure", item_id)
         return render_reference(item, session.href(item.page, anchor(item)))
 
-    def table(item_id):
+    def table(item_id: str) -> str:
         item = session.numbered("table", item_id)
         return render_reference(item, session.href(item.page, anchor(item)))
 

@@ -4,12 +4,14 @@ from html import escape
 
 from markdown.extensions.toc import slugify
 
-from .datafiles import DATA_DIR, load_yaml, require
+from .datafiles import DATA_DIR, FLAG, TEXT, TEXT_LIST, check_fields, load_yaml, require, where
 from .errors import DataError, MacroError, closest
 
 GLOSSARY_FILE = DATA_DIR / "glossary.yml"
 GLOSSARY_PAGE = "glossary.md"
 FORMS = {"plural", "capital"}
+FIELD_TYPES = {"term": TEXT, "definition": TEXT, "expansion": TEXT, "plural": TEXT, "expansion_plural": TEXT,
+               "related": TEXT_LIST, "book1": FLAG}
 
 
 @dataclass(frozen=True)
@@ -41,35 +43,44 @@ class GlossaryTerm:
 class Glossary:
     terms: dict = field(default_factory=dict)
     anchors: dict = field(default_factory=dict)   # anchor -> term, to refuse two terms that slugify alike
+    related_at: dict = field(default_factory=dict)   # term -> `file:line` of its related list, for errors
 
     @classmethod
     def load(cls, *paths) -> "Glossary":
         glossary = cls()
         for path in paths or (GLOSSARY_FILE,):
-            for index, raw in enumerate(load_yaml(path) or []):
-                glossary._add(raw, f"{path}: entry {index + 1}")
+            entries = load_yaml(path) or []
+            if not isinstance(entries, list):
+                raise DataError(f"{where(path, entries)}: the glossary is a list of entries (- term: ...)")
+            for index, raw in enumerate(entries):
+                glossary._add(raw, path, f"entry {index + 1}", where(path, entries, index))
         glossary._check_related()
         return glossary
 
-    def _add(self, raw: dict, where: str) -> None:
-        require(raw, ("term", "definition"), where)
-        unknown = set(raw) - {"term", "definition", "expansion", "plural", "expansion_plural", "related", "book1"}
+    def _add(self, raw: dict, path, label: str, at: str) -> None:
+        require(raw, ("term", "definition"), f"{at}: {label}")
+        label = f"{label} ({raw['term']})"
+        unknown = set(raw) - set(FIELD_TYPES)
         if unknown:
-            raise DataError(f"{where} ({raw['term']}): unknown fields {sorted(unknown)}")
+            raise DataError(f"{where(path, raw, sorted(unknown)[0])}: {label}: unknown fields {sorted(unknown)}; "
+                            f"an entry has {', '.join(FIELD_TYPES)}")
+        check_fields(raw, FIELD_TYPES, path, label)
         if raw["term"] in self.terms:
-            raise DataError(f"{where}: duplicate term {raw['term']!r}")
+            raise DataError(f"{where(path, raw, 'term')}: duplicate term {raw['term']!r}")
         term = GlossaryTerm(**{**raw, "related": tuple(raw.get("related") or ())})
         if term.anchor in self.anchors:
-            raise DataError(f"{where}: term {term.term!r} has the same anchor as {self.anchors[term.anchor]!r}")
+            raise DataError(f"{where(path, raw, 'term')}: term {term.term!r} has the same anchor as "
+                            f"{self.anchors[term.anchor]!r}")
         self.anchors[term.anchor] = term.term
         self.terms[term.term] = term
+        self.related_at[term.term] = where(path, raw, "related")
 
     def _check_related(self) -> None:
         for term in self.terms.values():
             for other in term.related:
                 if other not in self.terms:
                     raise DataError(
-                        f"{GLOSSARY_FILE.name}: term {term.term!r} relates to unknown term {other!r}."
+                        f"{self.related_at[term.term]}: term {term.term!r} relates to unknown term {other!r}."
                         + closest(other, self.terms)
                     )
 
@@ -134,14 +145,14 @@ def _entry(term: GlossaryTerm, uses: list) -> str:
 
 
 def macros(session) -> dict:
-    def term(key, form=""):
+    def term(key: str, form: str = "") -> str:
         entry = session.glossary.get(key)
         plural, capital = parse_form(form)
         first_use = key not in session.page.terms_seen
         session.page.terms_seen.add(key)
         return render_term(entry, first_use, plural, capital, session.href(GLOSSARY_PAGE))
 
-    def glossary_page():
+    def glossary_page() -> str:
         structure = session.structure
         used_in = {key: structure.chapters_using(session.page.src, lambda p, k=key: k in p.terms)
                    for key in session.glossary.terms}

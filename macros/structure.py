@@ -120,9 +120,16 @@ class BookStructure:
         source_dir = posixpath.dirname(self.url(from_src)) or "."
         return posixpath.relpath(asset, source_dir)
 
+    def in_every_edition(self, src: str) -> bool:
+        """Whether the PDF and EPUB hold the page too: all but the landing page, the web's front door
+        (scripts/assemble.py leaves it out; print has its own front matter)."""
+        return self.url(src) != ""
+
     def chapters_using(self, from_src: str, predicate) -> list:
-        """[(label, href)] for the pages, in book order, whose pre-scan satisfies predicate."""
-        return [(page.label, self.href(from_src, page.src)) for page in self.pages.values() if predicate(page)]
+        """[(label, href)] for the pages, in book order, whose pre-scan satisfies predicate. Only pages that every
+        edition holds: a back-link from the Glossary to the landing page would break in the PDF and EPUB."""
+        return [(page.label, self.href(from_src, page.src)) for page in self.pages.values()
+                if predicate(page) and self.in_every_edition(page.src)]
 
 
 def _walk(items, part=None):

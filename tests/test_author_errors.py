@@ -51,7 +51,7 @@ def test_duplicate_figure_id_names_both_pages(book):
 
 
 @pytest.mark.parametrize("glossary_text, message", [
-    ("- {term: RTF}\n", "glossary.yml: entry 1: missing definition"),
+    ("- {term: RTF}\n", "glossary.yml:1: entry 1: missing definition"),
     ("- {term: RTF, definition: a}\n- {term: RTF, definition: b}\n", "duplicate term 'RTF'"),
     ("- term: RTF\n  definition: a\n  definition: b\n", "glossary.yml:3: duplicate key 'definition'"),
 ])

@@ -90,7 +90,7 @@ def test_bibliography_rejects_duplicates_across_files(tmp_path):
 
 def test_bibliography_requires_fields(tmp_path):
     (tmp_path / "a.yaml").write_text("- {id: k, type: webpage, title: T, accessed: {date-parts: [[2026]]}}\n")
-    with pytest.raises(DataError, match="a.yaml: entry 1 \\(k\\): needs an author, publisher or container-title"):
+    with pytest.raises(DataError, match="a.yaml:1: entry 1 \\(k\\): needs an author, publisher or container-title"):
         citations.Bibliography.load(tmp_path)
 
 
