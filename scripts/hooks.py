@@ -35,6 +35,7 @@ LOCK_FILE = Path(".cache") / "build.lock"   # relative to the folder of mkdocs.y
 class BuildRun:
     """What this process is doing: set by on_startup and on_config, read by the later events."""
     command: str = "build"
+    dirty: bool = False               # `--dirty` rebuilds only changed pages into the existing folder: no staging
     site_dir: Path | None = None      # the published folder, while a staging folder is being built
     lock: IO | None = None
 
@@ -44,7 +45,7 @@ _run = BuildRun()
 
 # ── Event handlers ──────────────────────────────────────────────────────────────────────────────────────────────
 def on_startup(command, dirty):
-    _run.command = command
+    _run.command, _run.dirty = command, dirty
     if command != "serve":
         # `kill` must not leave a half-built staging folder or a held lock: exit through the normal clean-up path.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -58,8 +59,9 @@ def on_config(config):
     project = Path(config["config_file_path"]).parent
     if _run.lock is None:
         _run.lock = acquire_build_lock(project / LOCK_FILE, project)
-    _run.site_dir = Path(config["site_dir"]).resolve()
-    config["site_dir"] = str(clear_staging(_run.site_dir))
+    if not _run.dirty:
+        _run.site_dir = Path(config["site_dir"]).resolve()
+        config["site_dir"] = str(clear_staging(_run.site_dir))
     return config
 
 
