@@ -46,9 +46,9 @@ _run = BuildRun()
 # ── Event handlers ──────────────────────────────────────────────────────────────────────────────────────────────
 def on_startup(command, dirty):
     _run.command, _run.dirty = command, dirty
-    if command != "serve":
-        # `kill` must not leave a half-built staging folder or a held lock: exit through the normal clean-up path.
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # `kill` must not leave a half-built staging folder, a held lock or (serve) MkDocs' temporary site behind:
+    # exit through the normal clean-up path, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 @event_priority(100)   # before any other plugin reads site_dir
