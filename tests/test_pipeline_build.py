@@ -193,3 +193,13 @@ def test_setup_waits_for_the_package_lock_and_fails_clearly_when_apt_cannot_run(
     assert "setup: could not install the system packages" in result.stderr
     assert "Could not get lock" in result.stderr
     assert "DPkg::Lock::Timeout=" in (tmp_path / "bin" / "apt-get.log").read_text()
+
+
+def test_book_pdf_and_epub_build_once_and_say_where_the_edition_is(tmp_path):
+    root = write_book(tmp_path / "book", PAGES)
+    for verb, name in (("pdf", "productionizing-ml-inference-apis.pdf"), ("epub", "productionizing-ml-inference-apis.epub")):
+        result = subprocess.run([BOOK, "-f", str(root / "mkdocs.yml"), verb], cwd=root, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.strip().endswith(f"wrote {root / 'site' / 'downloads' / name}")
+        assert (root / "site" / "downloads" / name).is_file()
