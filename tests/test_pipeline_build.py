@@ -83,8 +83,9 @@ def test_a_failed_build_into_another_folder_keeps_that_folder(built_book, tmp_pa
     assert (elsewhere / "index.html").read_bytes() == index
 
 
-def test_an_interrupted_build_publishes_nothing(built_book):
-    """SIGTERM while the editions are being made: the previous site stays, with editions that exist."""
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_an_interrupted_build_publishes_nothing(built_book, stop_signal):
+    """Stopped while the editions are being made: the previous site stays, with editions that exist."""
     root, before = built_book
     (root / "docs" / "one.md").write_text("# One\n\nChanged text.\n", encoding="utf-8")
     build = subprocess.Popen([MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml")], cwd=root,
@@ -94,7 +95,7 @@ def test_an_interrupted_build_publishes_nothing(built_book):
     deadline = time.monotonic() + 120
     while not staged_page.exists() and build.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    build.send_signal(signal.SIGTERM)
+    build.send_signal(stop_signal)
     assert build.wait(60) != 0
     assert snapshot(root / "site") == before
     assert not (root / ".site.staging").exists()
