@@ -2,7 +2,8 @@
 
     book build        the site, the PDF and the EPUB (a strict mkdocs build)
     book serve        live preview; add --editions to make the PDF and EPUB on every rebuild
-    book pdf | epub   build the site and write only that edition
+    book pdf | epub   build the site with its editions and say where that edition is
+    book pdf --chapter N   one chapter as it prints, for proofing (build/proof/chapter-N.pdf)
     book check        the strict build, then the book's own rules (file:line: message)
     book stats        words, figures, tables, citations... per chapter; --json for machines
 
@@ -11,6 +12,7 @@ Each verb wraps the functions the build itself uses; the exit status says whethe
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +32,8 @@ def main(argv=None) -> int:
     serve = verbs.add_parser("serve", help="live preview")
     serve.add_argument("--editions", action="store_true", help="also make the PDF and EPUB on each rebuild")
     serve.add_argument("-a", "--dev-addr", default="127.0.0.1:8000")
-    verbs.add_parser("pdf", help="build the site and write the PDF")
+    pdf = verbs.add_parser("pdf", help="build the site and write the PDF")
+    pdf.add_argument("--chapter", type=int, metavar="N", help="only chapter N, as it prints, into build/proof/")
     verbs.add_parser("epub", help="build the site and write the EPUB")
     verbs.add_parser("check", help="strict build, then the book's own rules")
     stats = verbs.add_parser("stats", help="per-chapter figures")
@@ -40,50 +43,83 @@ def main(argv=None) -> int:
 
 
 def mkdocs(*arguments: str, editions: bool = True) -> int:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_PDF": "1" if editions else "0"}
-    return subprocess.call([MKDOCS, *arguments], env=env, cwd=ROOT)
+    """Run mkdocs and return its status, passing on a SIGTERM or SIGHUP sent to `book` so no build outlives it."""
+    child = subprocess.Popen([MKDOCS, *arguments], env=_mkdocs_environment(editions), cwd=ROOT)
+    forwarded = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, lambda signum, frame: child.send_signal(signum)) for signum in forwarded}
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:   # Ctrl-C reached mkdocs too (same process group): let it clean up and exit
+                continue
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def exec_mkdocs(*arguments: str, editions: bool = True) -> int:
+    """Become mkdocs: a verb that only runs it leaves no parent process whose death would orphan it."""
+    sys.stdout.flush()
+    os.chdir(ROOT)
+    os.execve(MKDOCS, [MKDOCS, *arguments], _mkdocs_environment(editions))
+
+
+def _mkdocs_environment(editions: bool) -> dict:
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_PDF": "1" if editions else "0"}
 
 
 def build(args) -> int:
-    return mkdocs("build", "--strict", "-f", args.config_file)
+    return exec_mkdocs("build", "--strict", "-f", args.config_file)
 
 
 def serve(args) -> int:
-    return mkdocs("serve", "-f", args.config_file, "-a", args.dev_addr, editions=args.editions)
+    return exec_mkdocs("serve", "-f", args.config_file, "-a", args.dev_addr, editions=args.editions)
 
 
-def edition(render):
+def edition(name_of):
     def verb(args) -> int:
-        from scripts.hooks import book_meta, build_moment
-        from scripts.print_book import PrintError
-        config = load_config(args.config_file)
-        # The build cleans site/ and offers only the editions it wrote, so it writes both (an unchanged PDF comes
-        # from the cache); this verb then remakes the one asked for, to say where it is and fail if it cannot.
+        if getattr(args, "chapter", None) is not None:
+            return proof_chapter(args)
+        # The build writes both editions (an unchanged PDF comes from the cache) into a staging folder and
+        # publishes it only when all of it succeeded, so the edition is there exactly when the build passed.
         status = mkdocs("build", "--strict", "-f", args.config_file)
         if status:
             return status
-        site = Path(config["site_dir"])
-        try:
-            render(site, book_meta(config), build_moment())
-        except PrintError as error:
-            print(error, file=sys.stderr)
-            return 1
+        print(f"wrote {Path(load_config(args.config_file)['site_dir']) / 'downloads' / name_of()}")
         return 0
     return verb
 
 
-def _pdf(site, meta, moment):
+def _pdf_name() -> str:
     from scripts.hooks import PDF_NAME
-    from scripts.pdf import render_pdf
-    render_pdf(site, site / "downloads" / PDF_NAME, meta, cache_dir=ROOT / ".cache" / "pdf")
-    print(f"wrote {site / 'downloads' / PDF_NAME}")
+    return PDF_NAME
 
 
-def _epub(site, meta, moment):
-    from scripts.epub import render_epub
+def _epub_name() -> str:
     from scripts.hooks import EPUB_NAME
-    render_epub(site, site / "downloads" / EPUB_NAME, meta, moment)
-    print(f"wrote {site / 'downloads' / EPUB_NAME}")
+    return EPUB_NAME
+
+
+def proof_chapter(args) -> int:
+    """Chapter N alone, with its part's divider and running heads and the book's page styling, in a few seconds."""
+    from mkdocs.exceptions import PluginError
+    from scripts.hooks import book_meta
+    from scripts.pdf import render_pdf
+    from scripts.print_book import PrintError
+    config = load_config(args.config_file)
+    output = Path(config["config_file_path"]).parent / "build" / "proof" / f"chapter-{args.chapter}.pdf"
+    with tempfile.TemporaryDirectory() as site:
+        status = mkdocs("build", "--strict", "-q", "-f", args.config_file, "-d", site, editions=False)
+        if status:
+            return status
+        try:
+            render_pdf(Path(site), output, book_meta(config), only_chapter=args.chapter)
+        except (PrintError, PluginError) as error:
+            print(f"book pdf: {error}", file=sys.stderr)
+            return 1
+    print(f"wrote {output}")
+    return 0
 
 
 def check(args) -> int:
@@ -110,7 +146,7 @@ def stats(args) -> int:
     return 0
 
 
-VERBS = {"build": build, "serve": serve, "pdf": edition(_pdf), "epub": edition(_epub), "check": check,
+VERBS = {"build": build, "serve": serve, "pdf": edition(_pdf_name), "epub": edition(_epub_name), "check": check,
          "stats": stats}
 
 if __name__ == "__main__":

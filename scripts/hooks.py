@@ -1,31 +1,72 @@
-"""Build-wide MkDocs hooks: the downloadable editions (PDF and EPUB) are made after the site is built.
+"""Build-wide MkDocs hooks: the site is built aside and published whole; the editions are made after it.
 
-`mkdocs serve` skips them, so previews stay fast, unless BOOK_PDF=1 is set in the environment; BOOK_PDF=0 skips
-them in any build (the test suite's fixture books that are not about the editions).
+- A build (`mkdocs build`, with or without `-d`, and every `book` verb) writes into a staging folder beside the site
+  folder, which replaces the site only when the whole build succeeded (strict warnings included): a failed or
+  interrupted build leaves the last good site, PDF and EPUB in place. `mkdocs serve` keeps its own temporary folder.
+- One build per project at a time: a second one is refused, naming the lock file and the pid that holds it.
+- The downloadable editions (PDF and EPUB) are made after the site is built. `mkdocs serve` skips them, so previews
+  stay fast, unless BOOK_PDF=1 is set in the environment; BOOK_PDF=0 skips them in any build (the test suite's
+  fixture books that are not about the editions).
 """
+import fcntl
+import logging
 import os
+import signal
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
+from typing import IO
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import CombinedEvent, event_priority
+from mkdocs.utils import CountHandler
 
+from scripts.files import clear_staging, discard_staging, publish_folder
 from scripts.print_book import PAGE_SIZES, BookMeta, PrintError
 
 PDF_NAME = "productionizing-ml-inference-apis.pdf"
 EPUB_NAME = "productionizing-ml-inference-apis.epub"
+LOCK_FILE = Path(".cache") / "build.lock"   # relative to the folder of mkdocs.yml
 
-_command = "build"
+
+@dataclass
+class BuildRun:
+    """What this process is doing: set by on_startup and on_config, read by the later events."""
+    command: str = "build"
+    dirty: bool = False               # `--dirty` rebuilds only changed pages into the existing folder: no staging
+    site_dir: Path | None = None      # the published folder, while a staging folder is being built
+    lock: IO | None = None
 
 
+_run = BuildRun()
+
+
+# ── Event handlers ──────────────────────────────────────────────────────────────────────────────────────────────
 def on_startup(command, dirty):
-    global _command
-    _command = command
+    _run.command, _run.dirty = command, dirty
+    # `kill` must not leave a half-built staging folder, a held lock or (serve) MkDocs' temporary site behind:
+    # exit through the normal clean-up path, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
-def on_post_build(config):
-    wanted = os.environ.get("BOOK_PDF", "0" if _command == "serve" else "1")
+@event_priority(100)   # before any other plugin reads site_dir
+def on_config(config):
+    build_moment()     # an invalid SOURCE_DATE_EPOCH fails here, in one line, whatever the build makes
+    if _run.command == "serve":
+        return config
+    project = Path(config["config_file_path"]).parent
+    if _run.lock is None:
+        _run.lock = acquire_build_lock(project / LOCK_FILE, project)
+    if not _run.dirty:
+        _run.site_dir = Path(config["site_dir"]).resolve()
+        config["site_dir"] = str(clear_staging(_run.site_dir))
+    return config
+
+
+def _make_editions(config):
+    wanted = os.environ.get("BOOK_PDF", "0" if _run.command == "serve" else "1")
     if wanted != "1":
         return
     # Imported here, not at the top: WeasyPrint takes a second to load, and `mkdocs serve` rarely needs it.
@@ -43,6 +84,66 @@ def on_post_build(config):
         _log("Wrote EPUB", started, EPUB_NAME)
     except PrintError as error:
         raise PluginError(f"The downloadable editions were not written:\n{error}") from error
+
+
+@event_priority(-100)   # after every other post-build step (site_hooks fills in the download sizes)
+def _publish(config):
+    if _run.site_dir is None:
+        return
+    if _strict_warnings_logged():
+        return          # MkDocs aborts the build right after this event; on_build_error discards the staging
+    publish_folder(_run.site_dir)
+    _run.site_dir = None
+
+
+on_post_build = CombinedEvent(_make_editions, _publish)
+
+
+def on_build_error(error):
+    _discard()
+
+
+def on_shutdown():
+    _discard()          # an interrupted build (Ctrl-C, kill) publishes nothing
+    if _run.lock is not None:
+        _run.lock.close()   # closing the file releases the lock (so does any exit)
+        _run.lock = None
+
+
+def _discard() -> None:
+    if _run.site_dir is not None:
+        discard_staging(_run.site_dir)
+        _run.site_dir = None
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _strict_warnings_logged() -> bool:
+    """Whether `--strict` has counted a warning: MkDocs' own counter, on its logger while a strict build runs."""
+    return any(isinstance(handler, CountHandler) and handler.get_counts()
+               for handler in logging.getLogger("mkdocs").handlers)
+
+
+# ── One build at a time ─────────────────────────────────────────────────────────────────────────────────────────
+def acquire_build_lock(path: Path, project: Path) -> IO:
+    """An exclusive lock on the project for this process's lifetime, or a PluginError naming its holder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise PluginError(f"another build of this book is running (pid {holder} holds "
+                          f"{path.relative_to(project)} in {project}); wait for it to finish") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def _log(what: str, started: float, name: str) -> None:
@@ -72,4 +173,10 @@ def book_meta(config) -> BookMeta:
 def build_moment() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc).replace(microsecond=0)
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise PluginError(f"SOURCE_DATE_EPOCH={epoch!r} is not a time: set it to whole seconds since 1970-01-01 UTC "
+                          "(e.g. $(git log -1 --format=%ct)), or unset it") from None

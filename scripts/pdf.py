@@ -1,80 +1,273 @@
-"""The PDF edition: WeasyPrint over the assembled print document, fetching only files inside the built site."""
+"""The PDF edition: WeasyPrint over the assembled print document, fetching only files inside the built site.
+
+Nothing is lost silently: WeasyPrint's warnings and errors (an image it cannot load, an anchor that does not exist,
+CSS it ignores) go to MkDocs' log, naming the page where they can, so `--strict` fails on them; so does a character
+none of the book's fonts can print. The PDF's page labels follow the printed folios (roman, then arabic from 1).
+"""
 import hashlib
+import json
 import logging
+import re
 import shutil
+import subprocess
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pydyf
+from fontTools.ttLib import TTFont
+from lxml import html as lxml_html
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from .files import atomic_write
-from .print_book import BookMeta, PrintError, print_document, print_stylesheet
+from .print_book import BODY_START_PAGE, ROMAN_PAGES, BookMeta, PrintBook, PrintError, print_book, print_stylesheet
 
-CACHE_VERSION = "1"   # bump when the rendering code changes in a way the content hash cannot see
+CACHE_VERSION = "3"   # bump when the rendering code changes in a way the content hash cannot see
+FONT_FILES = ("*.woff2", "*.woff", "*.ttf", "*.otf")
+# print.css's font stacks fall back from the vendored faces to DejaVu (scripts/setup installs fonts-dejavu-core):
+# a character in neither prints as an empty box.
+FALLBACK_FAMILIES = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")
+LOG = logging.getLogger("mkdocs.plugins.book")   # a child of MkDocs' logger: `--strict` counts its warnings
 
 
 class SiteOnlyFetcher(URLFetcher):
-    """Serves files under the site folder and refuses everything else (other paths, http, data from elsewhere)."""
+    """Serves files under the site folder and refuses everything else (other paths, http, data from elsewhere).
+
+    It also records every file it served: the PDF depends on exactly those (the render cache keys on them).
+    """
 
     def __init__(self, site_dir: Path):
         super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
         self.site_dir = site_dir.resolve()
+        self.fetched: set[Path] = set()
 
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
         path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
         if path is None or not path.is_relative_to(self.site_dir):
             raise FatalURLFetchingError(f"refused to fetch {url!r}: the PDF embeds only files inside {self.site_dir}")
+        self.fetched.add(path)
         return super().fetch(url, headers)
 
 
-def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | None = None) -> bool:
+def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | None = None,
+               only_chapter: int | None = None) -> bool:
     """Write the PDF for a built site; returns False when an identical earlier render was reused.
 
     The file appears only when complete: it is written beside its destination and moved into place, so a failed
-    render leaves any previous PDF untouched.
+    render leaves any previous PDF untouched. `only_chapter` prints one chapter with its part divider (a proof).
     """
     site_dir = Path(site_dir)
-    document = print_document(site_dir, meta)
+    book = print_book(site_dir, meta, only_chapter)
     stylesheet = print_stylesheet(meta)
-    key = _content_key(site_dir, document, stylesheet)
-    cached = cache_dir / f"{key}.pdf" if cache_dir else None
-    if cached and cached.is_file():
-        atomic_write(output, cached.read_bytes())
+    key = _content_key(book.html, stylesheet)
+    cached = _cached_render(cache_dir, key, site_dir) if cache_dir else None
+    if cached is not None:
+        data, warnings = cached
+        for level, message in warnings:   # a reused render says again what was wrong with it
+            LOG.log(level, message)
+        atomic_write(output, data)
         return False
-    data = _weasyprint(site_dir, document, stylesheet, key)
+    with _warnings_logged() as warnings:
+        _warn_about_missing_glyphs(book, site_dir)
+        data, fetched = _weasyprint(site_dir, book, stylesheet, key)
     atomic_write(output, data)
-    if cached:
-        _store(cache_dir, cached, data)
+    if cache_dir:
+        _store(cache_dir, key, data, {"embedded": _digests(site_dir, fetched), "warnings": warnings})
     return True
 
 
-def _weasyprint(site_dir: Path, document: str, stylesheet: str, key: str) -> bytes:
+def _weasyprint(site_dir: Path, book: PrintBook, stylesheet: str, key: str) -> tuple[bytes, set[Path]]:
     fetcher = SiteOnlyFetcher(site_dir)
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     try:
-        return HTML(string=document, base_url=str(site_dir / "index.html"), url_fetcher=fetcher).write_pdf(
-            stylesheets=[CSS(string=stylesheet, url_fetcher=fetcher)],
-            pdf_variant="pdf/ua-1",
-            pdf_identifier=key.encode(),   # a stable /ID keeps two builds of one commit byte-identical
-        )
+        with _weasyprint_log_to_build_log(_page_finder(book, site_dir)):
+            data = HTML(string=book.html, base_url=str(site_dir / "index.html"), url_fetcher=fetcher).write_pdf(
+                stylesheets=[CSS(string=stylesheet, url_fetcher=fetcher)],
+                pdf_variant="pdf/ua-1",
+                pdf_identifier=key.encode(),   # a stable /ID keeps two builds of one commit byte-identical
+                finisher=_label_pages,
+            )
     except FatalURLFetchingError as error:
         raise PrintError(f"{error}: {error.__cause__ or ''}".rstrip(": ")) from error
+    return data, fetcher.fetched
 
 
-def _content_key(site_dir: Path, document: str, stylesheet: str) -> str:
-    """Everything the PDF depends on: the document, the stylesheet, and the bytes of the files it embeds."""
-    digest = hashlib.sha256(f"{CACHE_VERSION}\n{document}\n{stylesheet}".encode())
-    for folder in ("assets", "images"):
-        for path in sorted((site_dir / folder).rglob("*")) if (site_dir / folder).is_dir() else []:
-            if path.is_file() and path.suffix in {".svg", ".png", ".jpg", ".woff2", ".css"}:
-                digest.update(path.relative_to(site_dir).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:32]
+# ── WeasyPrint's messages, in the build's log ────────────────────────────────
+class _ToBuildLog(logging.Handler):
+    def __init__(self, page_of):
+        super().__init__(logging.WARNING)
+        self.page_of = page_of
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        page = self.page_of(message)
+        LOG.log(record.levelno, f"PDF{f' ({page})' if page else ''}: {message}")
 
 
-def _store(cache_dir: Path, cached: Path, data: bytes) -> None:
+@contextmanager
+def _weasyprint_log_to_build_log(page_of):
+    """While rendering, WeasyPrint's warnings and errors become the build's (and nothing else hears them)."""
+    logger = logging.getLogger("weasyprint")
+    handler, saved = _ToBuildLog(page_of), (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+def _page_finder(book: PrintBook, site_dir: Path):
+    """A function naming the page a WeasyPrint message is about, from the ids and files the message mentions."""
+    site_uri = site_dir.resolve().as_uri() + "/"
+
+    def page_of(message: str) -> str | None:
+        message = message.replace(site_uri, "")
+        for anchor in re.findall(r"#([\w.-]+)", message):
+            prefix = anchor.split("--")[0]
+            if prefix in book.pages:
+                return book.pages[prefix]
+        for resource, page in book.resources.items():
+            if resource in message:
+                return page
+        return None
+    return page_of
+
+
+class _Recorder(logging.Handler):
+    def __init__(self, into: list):
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append((record.levelno, record.getMessage()))
+
+
+@contextmanager
+def _warnings_logged():
+    """The warnings this module logs inside the block, as (level, message) pairs."""
+    warnings: list[tuple[int, str]] = []
+    recorder = _Recorder(warnings)
+    LOG.addHandler(recorder)
+    try:
+        yield warnings
+    finally:
+        LOG.removeHandler(recorder)
+
+
+# ── Page labels: what a PDF viewer shows as the page number ──────────────────
+def _label_pages(document, pdf: pydyf.PDF) -> None:
+    """/PageLabels that match the printed folios: lower-roman from the cover, arabic from 1 at Part I.
+
+    The page names are print.css's: front matter pages count from the cover in roman, the first body page
+    (`body-start`) restarts at 1, and everything after counts on in arabic.
+    """
+    numbers, style = [], None
+    for index, page in enumerate(document.pages):
+        page_type = page._page_box.page_type   # WeasyPrint has no public accessor for a page's @page name
+        name = page_type.name
+        wanted = "/r" if name in ROMAN_PAGES else "/D"
+        if page_type.blank and style:
+            continue   # a blank page inserted to start the next part on the right counts on with its neighbours
+        if name == BODY_START_PAGE or wanted != style:
+            label = pydyf.Dictionary({"S": wanted})
+            if wanted == "/D":
+                label["St"] = 1 if name == BODY_START_PAGE else index + 1
+            else:
+                label["St"] = index + 1
+            numbers += [index, label]
+            style = wanted
+    pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
+
+
+# ── Characters no font of the book has ───────────────────────────────────────
+def _warn_about_missing_glyphs(book: PrintBook, site_dir: Path) -> None:
+    """Warn, naming the page and the character, about text that neither the vendored fonts nor their declared
+    fallback can print: it would come out as an empty box."""
+    vendored = sorted(path for pattern in FONT_FILES for path in (site_dir / "assets" / "fonts").glob(pattern))
+    if not vendored:
+        return
+    fonts = [*vendored, *_fallback_fonts()]
+    covered = _characters_in_fonts(tuple((path, path.stat().st_mtime_ns) for path in fonts))
+    for page, characters in missing_characters(book.html, covered).items():
+        listed = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in sorted(characters))
+        LOG.warning(f"PDF ({page}): no font of the book has {listed}, which would print as an empty box: "
+                    "use another character, or vendor a font that has it")
+
+
+@lru_cache(maxsize=1)
+def _fallback_fonts() -> tuple[Path, ...]:
+    """The files fontconfig gives for the fallback families (only those it really has, not a substitute)."""
+    found = []
+    for family in FALLBACK_FAMILIES:
+        try:
+            answer = subprocess.run(["fc-match", "--format=%{family}\n%{file}", family], capture_output=True,
+                                    text=True, check=True).stdout.split("\n")
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        if len(answer) == 2 and family in answer[0].split(","):
+            found.append(Path(answer[1]))
+    return tuple(found)
+
+
+def missing_characters(document: str, covered: frozenset[int]) -> dict[str, set[str]]:
+    """{page: characters} for the printable characters of the print document that no font covers."""
+    tree = lxml_html.document_fromstring(document)
+    found: dict[str, set[str]] = {}
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("style", "script", "head", "title", "meta"):
+            continue
+        for text in (element.text, element.tail if element.getparent() is not None else None):
+            for char in set(text or ""):
+                if char.isprintable() and not char.isspace() and ord(char) not in covered:
+                    section = next(element.iterancestors("section"), None) if element.tag != "section" else element
+                    page = section.get("data-page") if section is not None else None
+                    found.setdefault(page or "front matter", set()).add(char)
+    return found
+
+
+@lru_cache(maxsize=4)
+def _characters_in_fonts(fonts: tuple[tuple[Path, int], ...]) -> frozenset[int]:
+    covered: set[int] = set()
+    for path, _ in fonts:
+        with TTFont(path, lazy=True) as font:
+            covered.update(font.getBestCmap() or {})
+    return frozenset(covered)
+
+
+# ── The render cache ─────────────────────────────────────────────────────────
+def _content_key(document: str, stylesheet: str) -> str:
+    """The document and the stylesheet; the files they embed are checked against the cached render's record."""
+    return hashlib.sha256(f"{CACHE_VERSION}\n{document}\n{stylesheet}".encode()).hexdigest()[:32]
+
+
+def _digests(site_dir: Path, files: set[Path]) -> dict[str, str]:
+    root = site_dir.resolve()
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(files) if path.is_file()}
+
+
+def _cached_render(cache_dir: Path, key: str, site_dir: Path) -> tuple[bytes, list] | None:
+    """The earlier render of this document and its warnings, if every file it embedded (figures, fonts, CSS) is
+    byte for byte unchanged."""
+    pdf, record = cache_dir / f"{key}.pdf", cache_dir / f"{key}.json"
+    if not (pdf.is_file() and record.is_file()):
+        return None
+    recorded = json.loads(record.read_text(encoding="utf-8"))
+    paths = {site_dir.resolve() / name for name in recorded["embedded"]}
+    if _digests(site_dir, paths) != recorded["embedded"]:
+        return None
+    return pdf.read_bytes(), recorded["warnings"]
+
+
+def _store(cache_dir: Path, key: str, data: bytes, record: dict) -> None:
     """Keep only the latest render: the cache is for 'nothing changed since the last build'."""
     if cache_dir.is_dir():
         shutil.rmtree(cache_dir)
-    atomic_write(cached, data)
+    atomic_write(cache_dir / f"{key}.json", json.dumps(record, indent=0).encode())
+    atomic_write(cache_dir / f"{key}.pdf", data)

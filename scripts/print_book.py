@@ -8,7 +8,7 @@ import html
 import math
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
@@ -28,6 +28,10 @@ PAGE_SIZES = {              # trim size -> (width, height) in points
     "Letter": (612, 792),
 }
 MARGINS = {"top": 54, "bottom": 54, "inside": 63, "outside": 54}   # points
+# print.css's @page names: these print their folio in lower-roman (or none), counted from the cover; the first
+# body page restarts the count at 1 in arabic. The PDF's page labels follow the same rule (pdf._label_pages).
+ROMAN_PAGES = frozenset({"cover", "plain", "front"})
+BODY_START_PAGE = "body-start"
 
 
 class PrintError(Exception):
@@ -55,20 +59,58 @@ class BookMeta:
         return math.floor(0.96 * width / (CODE_POINT_SIZE * MONO_ADVANCE))
 
 
+@dataclass
+class PrintBook:
+    """The print document, and where its parts came from (to name the page in a message about it)."""
+    html: str
+    pages: dict[str, str] = field(default_factory=dict)       # id prefix -> page URL, e.g. "one" -> "one/"
+    resources: dict[str, str] = field(default_factory=dict)   # embedded file (site-relative) -> first page URL
+
+
 def print_document(site_dir: Path, meta: BookMeta) -> str:
+    return print_book(site_dir, meta).html
+
+
+def print_book(site_dir: Path, meta: BookMeta, only_chapter: int | None = None) -> PrintBook:
+    """The whole book, or with `only_chapter` that chapter alone after its part's divider (a proof for authors)."""
     chapters = book_chapters(site_dir)
     resolver = LinkResolver(chapters)
+    if only_chapter is not None:
+        chapters = [_numbered(chapters, only_chapter)]
     problems = []
     for chapter in chapters:
         problems += _outside_resources(chapter)
         problems += [f"{chapter.url}: link to {href!r} does not resolve inside the book"
                      for href in prefix_ids_and_links(chapter, resolver)]
+        if only_chapter is not None:
+            _unlink_other_pages(chapter)
         _prepare_for_print(chapter, meta)
     if problems:
         raise PrintError("\n".join(problems))
-    body = "\n".join([_cover(meta), _title_page(meta), _copyright_page(meta), _contents(chapters),
-                      *_sections(chapters)])
-    return _page(meta, body)
+    book = PrintBook("", {c.prefix: c.url for c in chapters},
+                     {img.get("src"): c.url for c in reversed(chapters) for img in c.body.iter("img") if img.get("src")})
+    front = [] if only_chapter is not None else [_cover(meta), _title_page(meta), _copyright_page(meta),
+                                                  _contents(chapters)]
+    book.html = _page(meta, "\n".join([*front, *_sections(chapters)]))
+    return book
+
+
+def _numbered(chapters: list[BookChapter], number: int) -> BookChapter:
+    for chapter in chapters:
+        if chapter.number == number:
+            return chapter
+    numbers = [c.number for c in chapters if c.number]
+    raise PrintError(f"there is no chapter {number}: the book's chapters are numbered "
+                     f"{min(numbers, default=0)} to {max(numbers, default=0)}")
+
+
+def _unlink_other_pages(chapter: BookChapter) -> None:
+    """In a one-chapter proof, links to other pages have nowhere to go: keep their text, drop the link."""
+    for link in chapter.body.cssselect("a[data-internal]"):
+        href = link.get("href", "")
+        if href != f"#{chapter.prefix}" and not href.startswith(f"#{chapter.prefix}--"):
+            del link.attrib["href"]
+            del link.attrib["data-internal"]
 
 
 def print_stylesheet(meta: BookMeta) -> str:
@@ -91,7 +133,10 @@ def _prepare_for_print(chapter: BookChapter, meta: BookMeta) -> None:
 
 
 def _page_footnotes(body: HtmlElement) -> None:
-    """Move each Markdown footnote to its call site as a CSS float: footnote, so it prints on that page."""
+    """Move each Markdown footnote to its call site as a CSS float: footnote, so it prints on that page.
+
+    The note keeps its markup (links, code, emphasis): only its paragraphs become runs of one inline footnote.
+    """
     notes = {li.get("id"): li for li in body.cssselect("div.footnote li[id]")}
     for call in body.cssselect("sup[id] > a.footnote-ref"):
         note = notes.get(call.get("href", "").lstrip("#"))
@@ -100,7 +145,7 @@ def _page_footnotes(body: HtmlElement) -> None:
         for backref in note.cssselect("a.footnote-backref"):
             backref.drop_tree()
         footnote = etree.SubElement(call.getparent().getparent(), "span", {"class": "footnote-print"})
-        footnote.text = " ".join(note.text_content().split())
+        _move_inline_content(note, footnote)
         sup = call.getparent()
         sup.addnext(footnote)
         footnote.tail, sup.tail = sup.tail, None
@@ -109,12 +154,43 @@ def _page_footnotes(body: HtmlElement) -> None:
         block.drop_tree()
 
 
+def _move_inline_content(note: HtmlElement, footnote: HtmlElement) -> None:
+    """The note's content into the footnote span: its paragraphs run on, separated by a space."""
+    _append_text(footnote, note.text or "")
+    for child in list(note):
+        if child.tag != "p":
+            footnote.append(child)
+            continue
+        if len(footnote) or (footnote.text or "").strip():
+            _append_text(footnote, " ")
+        _append_text(footnote, child.text or "")
+        for inline in list(child):
+            footnote.append(inline)
+        _append_text(footnote, child.tail or "")
+    footnote.text = (footnote.text or "").lstrip()
+    if len(footnote):
+        footnote[-1].tail = (footnote[-1].tail or "").rstrip()
+    else:
+        footnote.text = footnote.text.rstrip()
+
+
+def _append_text(element: HtmlElement, text: str) -> None:
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
+
+
 def _link_addresses_as_footnotes(body: HtmlElement) -> None:
+    """An outside link prints its address: as a footnote, or after it in brackets inside a footnote (which
+    cannot have footnotes of its own)."""
     for link in body.cssselect("a[href^='http']"):
         classes = link.get("class", "")
         if "ref-url" in classes or "xref-book1" in classes or link.text_content().strip() == link.get("href"):
             continue
-        note = fragment_fromstring(f'<span class="url-note">{html.escape(link.get("href"))}</span>')
+        in_footnote = any("footnote-print" in (a.get("class") or "") for a in link.iterancestors("span"))
+        kind = "url-inline" if in_footnote else "url-note"
+        note = fragment_fromstring(f'<span class="{kind}">{html.escape(link.get("href"))}</span>')
         note.tail, link.tail = link.tail, None
         link.addnext(note)
 
@@ -193,7 +269,8 @@ def _sections(chapters: list[BookChapter]):
 def _part_divider(part: str, restart_numbering: bool) -> str:
     label, _, name = part.partition(":")
     reset = " restart-numbering" if restart_numbering else ""
-    return (f'<section class="part-divider{reset}" id="{_slug(part)}"><p class="part-label">{html.escape(label)}</p>'
+    return (f'<section class="part-divider{reset}" id="{_slug(part)}" data-page="{html.escape(part)}">'
+            f'<p class="part-label">{html.escape(label)}</p>'
             f'<h1 class="part-title">{html.escape(name.strip() or label)}</h1></section>')
 
 
@@ -203,6 +280,7 @@ def _chapter(chapter: BookChapter) -> str:
     body.attrib.clear()
     body.set("class", f"book-page {chapter.kind}")
     body.set("id", chapter.prefix)
+    body.set("data-page", chapter.url)
     return etree.tostring(body, encoding="unicode", method="html")
 
 
@@ -227,7 +305,7 @@ def _cover(meta: BookMeta) -> str:
         for i, h in enumerate(round(8 + 44 * abs(math.sin(i * 0.37) * math.cos(i * 0.11))) for i in range(60))
     )
     return f'''<section class="cover">
-  <svg class="cover-wave" viewBox="0 0 480 120" role="presentation" aria-hidden="true"><g fill="currentColor">{bars}</g></svg>
+  <svg class="cover-wave" viewBox="0 0 480 120" role="presentation" aria-hidden="true"><g fill="#f2a65a">{bars}</g></svg>
   <h1 class="cover-title">{html.escape(meta.title)}</h1>
   <p class="cover-subtitle">{html.escape(meta.subtitle)}</p>
   <p class="cover-author">{html.escape(meta.author)}</p>

@@ -1,7 +1,10 @@
 """The PDF edition: checked by reading the produced file back, as a reader's PDF viewer would."""
+import dataclasses
 import io
 import re
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -146,12 +149,28 @@ def test_image_outside_the_site_fails_the_build_naming_page_and_address(book, sr
         assert "one/" in built.log and src in built.log
 
 
-def test_failed_render_leaves_the_previous_pdf_untouched(small_book, tmp_path, monkeypatch):
+def test_failed_render_leaves_the_previous_pdf_untouched(small_book, tmp_path):
+    """The render fails while the PDF is being written (the file size limit cuts the write short, as a full disk
+    would): a writer that truncated the destination first would lose the previous PDF."""
     output = tmp_path / "book.pdf"
     output.write_bytes(b"previous good PDF")
-    monkeypatch.setattr("scripts.pdf.print_document", lambda *a: (_ for _ in ()).throw(PrintError("boom")))
-    with pytest.raises(PrintError):
-        render_pdf(small_book.site, output, META)
+    script = textwrap.dedent(f"""
+        import resource, signal
+        from pathlib import Path
+        import scripts.pdf
+        from scripts.print_book import BookMeta
+        render = scripts.pdf._weasyprint
+
+        def render_then_limit_file_size(*args):
+            rendered = render(*args)   # WeasyPrint's own temporary font files are written by now
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+            return rendered
+        scripts.pdf._weasyprint = render_then_limit_file_size
+        scripts.pdf.render_pdf(Path({str(small_book.site)!r}), Path({str(output)!r}), BookMeta(*{dataclasses.astuple(META)!r}))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode != 0 and "cannot write" in result.stderr, result.stderr
     assert output.read_bytes() == b"previous good PDF"
     assert [p.name for p in tmp_path.iterdir()] == ["book.pdf"]
 
