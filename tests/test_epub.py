@@ -4,6 +4,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import textwrap
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -190,12 +192,30 @@ def test_two_builds_are_byte_identical_with_source_date_epoch(tmp_path):
     assert b"2026-01-01T00:00:00Z" in zipfile.ZipFile(__import__("io").BytesIO(outputs[0])).read("EPUB/content.opf")
 
 
-def test_failed_epub_leaves_the_previous_file(small_epub, tmp_path, monkeypatch):
+def test_failed_epub_leaves_the_previous_file(small_epub, tmp_path):
+    """The write itself fails (a file size limit cuts it short, as a full disk would): a writer that truncated the
+    destination first would lose the previous EPUB, and a writer that left its temporary file would publish it."""
     output = tmp_path / "book.epub"
     output.write_bytes(b"previous good EPUB")
-    monkeypatch.setattr("scripts.epub.book_chapters", lambda *a: (_ for _ in ()).throw(PrintError("boom")))
-    with pytest.raises(PrintError):
-        render_epub(small_epub.parent.parent, output, META, datetime.now(timezone.utc))
+    script = textwrap.dedent(f"""
+        import resource, signal
+        from datetime import datetime, timezone
+        from pathlib import Path
+        import scripts.epub
+        from scripts.print_book import BookMeta
+        write = scripts.epub.atomic_write
+
+        def write_with_a_file_size_limit(*args):
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+            return write(*args)
+        scripts.epub.atomic_write = write_with_a_file_size_limit
+        meta = BookMeta("T", "S", "A", "C", "(c)", "0", "2026-01-01", "D", "k")
+        scripts.epub.render_epub(Path({str(small_epub.parent.parent)!r}), Path({str(output)!r}), meta,
+                                 datetime.now(timezone.utc))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode != 0 and "cannot write" in result.stderr, result.stderr
     assert output.read_bytes() == b"previous good EPUB"
     assert [p.name for p in tmp_path.iterdir()] == ["book.epub"]
 
