@@ -4,7 +4,9 @@ Each concern lives in its own module; this file only wires them to the plugin. T
 """
 from pathlib import Path
 
-from . import book1, citations, contents, figures, glossary
+from mkdocs.exceptions import PluginError
+
+from . import book1, citations, contents, figures, glossary, preview
 from .inventory import write_inventory
 from .session import BookSession, reported
 
@@ -25,11 +27,29 @@ def define_env(env):
 
 
 def on_pre_page_macros(env):
-    env.markdown = env.book_session.start_page(env.page, env.markdown, env.env)
+    env.book_page_failed = False
+    try:
+        env.markdown = env.book_session.start_page(env.page, env.markdown, env.env)
+    except PluginError as error:
+        _show_in_preview(env, error)
 
 
 def on_post_page_macros(env):
-    env.markdown = env.book_session.finish_page(env.markdown)
+    if env.book_page_failed:
+        return
+    try:
+        env.markdown = env.book_session.finish_page(env.markdown)
+    except PluginError as error:
+        _show_in_preview(env, error)
+
+
+def _show_in_preview(env, error: PluginError) -> None:
+    """Raise, so the build fails; under `mkdocs serve`, show the page as its errors instead (macros/preview.py)."""
+    if not preview.is_preview(env.conf):
+        raise error
+    preview.log_errors(error)
+    env.markdown = preview.error_page(env.page.title or env.page.file.src_path, error)
+    env.book_page_failed = True
 
 
 def on_post_build(env):

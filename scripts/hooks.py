@@ -55,13 +55,26 @@ def on_startup(command, dirty):
 def on_config(config):
     build_moment()     # an invalid SOURCE_DATE_EPOCH fails here, in one line, whatever the build makes
     if _run.command == "serve":
-        return config
+        return preview_config(config)
     project = Path(config["config_file_path"]).parent
     if _run.lock is None:
         _run.lock = acquire_build_lock(project / LOCK_FILE, project)
     if not _run.dirty:
         _run.site_dir = Path(config["site_dir"]).resolve()
         config["site_dir"] = str(clear_staging(_run.site_dir))
+    return config
+
+
+def preview_config(config):
+    """`mkdocs serve` only refreshes the browser after a build that succeeded, so a strict failure leaves the author
+    looking at a stale page with no word of what went wrong. A preview is therefore not strict, and a page whose
+    macros fail is shown as its list of errors (macros/preview.py); `mkdocs build` and `book check` stay strict."""
+    config["strict"] = False
+    config["extra"]["book_preview"] = True
+    # MkDocs attached its strict-mode counter before this event, from mkdocs.yml's `strict: true`: detach it.
+    mkdocs_log = logging.getLogger("mkdocs")
+    for handler in [h for h in mkdocs_log.handlers if isinstance(h, CountHandler)]:
+        mkdocs_log.removeHandler(handler)
     return config
 
 

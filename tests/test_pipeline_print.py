@@ -79,13 +79,24 @@ def test_a_broken_anchor_in_raw_html_fails_the_build_naming_the_page(book):
     assert re.search(r"PDF \(one/\): .*no-such-place", built.log), built.log
 
 
-def test_a_truncated_svg_fails_the_build_naming_the_page_and_the_file(tmp_path):
+def test_an_unloadable_image_fails_the_build_naming_the_page_and_the_file(tmp_path):
+    """A truncated PNG passes the site's checks (they parse SVG only) and only WeasyPrint finds it cannot load it;
+    a truncated SVG never gets this far: the site's output policy refuses it with file:line."""
+    root = write_book(tmp_path / "book", pages('<img src="../figures/cut.png" alt="A cut figure">\n'))
+    (root / "docs" / "figures").mkdir()
+    (root / "docs" / "figures" / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 5)
+    built = build_book(root, pdf=True)
+    assert not built.ok
+    assert re.search(r"PDF \(one/\): .*figures/cut\.png", built.log), built.log
+
+
+def test_a_truncated_svg_is_refused_before_print_naming_file_and_line(tmp_path):
     root = write_book(tmp_path / "book", pages('<img src="../figures/cut.svg" alt="A cut figure">\n'))
     (root / "docs" / "figures").mkdir()
     (root / "docs" / "figures" / "cut.svg").write_text(SVG.format(label="CUT")[:70])
     built = build_book(root, pdf=True)
     assert not built.ok
-    assert re.search(r"PDF \(one/\): .*figures/cut\.svg", built.log), built.log
+    assert "docs/one.md:5: cut.svg: not well-formed XML" in built.log, built.log
 
 
 def test_a_character_no_font_has_fails_the_build_naming_the_page_and_the_character(book):
