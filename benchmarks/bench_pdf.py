@@ -7,6 +7,7 @@ pages and size; the floor, a plain WeasyPrint render of the same pages' articles
 stylesheet; a second render with no content change (the cache); and synthetic books of 2x and 4x the chapters,
 to show how the cost grows with pages. mkdocs-to-pdf is measured where it is installed.
 """
+import dataclasses
 import json
 import os
 import re
@@ -17,19 +18,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from macros.manifest import Manifest  
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_PDF": "0"}
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_EDITIONS": "false"}
 
 # Each measurement runs in its own process so peak memory (ru_maxrss) belongs to that step alone.
 RENDER = """
 import resource, sys, time, json
 from pathlib import Path
-from scripts.pdf import render_pdf
-from scripts.hooks import book_meta
+from scripts.pdf.render import render_pdf
+from scripts.editions import book_meta, build_moment
+from macros.book import BookConfig
 from mkdocs.config import load_config
 site, out, cache = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-meta = book_meta(load_config(str(Path(sys.argv[4]) / "mkdocs.yml")))
+meta = book_meta(BookConfig.from_mkdocs(load_config(str(Path(sys.argv[4]) / "mkdocs.yml"))), build_moment())
 start = time.perf_counter()
 rendered = render_pdf(site, out, meta, cache_dir=Path(cache) if cache != "-" else None)
 print(json.dumps({"seconds": time.perf_counter() - start, "rendered": rendered,
@@ -40,18 +44,19 @@ import resource, sys, time, json
 from pathlib import Path
 from lxml import html
 from weasyprint import HTML, CSS
-from scripts.assemble import read_inventory
-from scripts.print_book import print_stylesheet
-from scripts.hooks import book_meta
+from macros.manifest import Manifest
+from scripts.pdf.document import print_stylesheet
+from scripts.editions import book_meta, build_moment
+from macros.book import BookConfig
 from mkdocs.config import load_config
 site, out = Path(sys.argv[1]), Path(sys.argv[2])
-meta = book_meta(load_config(str(Path(sys.argv[3]) / "mkdocs.yml")))
+meta = book_meta(BookConfig.from_mkdocs(load_config(str(Path(sys.argv[3]) / "mkdocs.yml"))), build_moment())
 variant = sys.argv[4] if sys.argv[4] != "-" else None
 start = time.perf_counter()
 articles = []
-for entry in read_inventory(site)["chapters"]:
-    if entry["url"]:
-        page = html.parse(str(site / entry["url"] / "index.html")).getroot()
+for entry in Manifest.read(site).chapters:
+    if entry.in_every_edition:
+        page = html.parse(str(site / entry.url / "index.html")).getroot()
         articles.append(html.tostring(page.cssselect("article")[0], encoding="unicode"))
 document = '<html><head><link rel="stylesheet" href="assets/fonts/fonts.css"></head><body>' + "".join(articles) + "</body></html>"
 HTML(string=document, base_url=str(site / "index.html")).write_pdf(out, stylesheets=[CSS(string=print_stylesheet(meta))],
@@ -82,19 +87,18 @@ def pages(pdf: Path) -> int:
 def synthetic(site: Path, factor: int, into: Path) -> Path:
     """A copy of the site whose book repeats every chapter `factor` times (new URLs, same content)."""
     shutil.copytree(site, into)
-    inventory = json.loads((site / "xref.json").read_text())
-    chapters = [c for c in inventory["chapters"] if c["number"]]
-    extra, number = [], max((c["number"] for c in chapters), default=0)
+    manifest = Manifest.read(site)
+    chapters = [c for c in manifest.chapters if c.number]
+    extra, number = [], max((c.number or 0 for c in chapters), default=0)
     for copy in range(2, factor + 1):
         for chapter in chapters:
             number += 1
-            url = f"copy{copy}-{chapter['url']}"
-            shutil.copytree(site / chapter["url"], into / url)
-            extra.append({**chapter, "url": url, "number": number, "sections": []})
-    back = [c for c in inventory["chapters"] if c["url"] in ("glossary/", "works-cited/")]
-    rest = [c for c in inventory["chapters"] if c not in back]
-    inventory["chapters"] = rest + extra + back
-    (into / "xref.json").write_text(json.dumps(inventory))
+            url = f"copy{copy}-{chapter.url}"
+            shutil.copytree(site / chapter.url, into / url)
+            extra.append(dataclasses.replace(chapter, url=url, number=number, sections=()))
+    back = [c for c in manifest.chapters if c.url in ("glossary/", "works-cited/")]
+    rest = [c for c in manifest.chapters if c not in back]
+    dataclasses.replace(manifest, chapters=tuple(rest + extra + back)).write(into)
     return into
 
 

@@ -53,7 +53,7 @@ def edit_latencies(book: Path, config: str) -> list[float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/{CHAPTER}/"
     # serve mounts the site at site_url's path: make that the root of this port
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_PDF": "0", "SITE_URL": f"http://127.0.0.1:{port}/"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_EDITIONS": "false", "SITE_URL": f"http://127.0.0.1:{port}/"}
     # Live reload stays on: MkDocs 1.6 stops watching files altogether without it.
     server = subprocess.Popen([str(BIN / "mkdocs"), "serve", "-f", config, "-a", f"127.0.0.1:{port}"],
                               cwd=book, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -81,7 +81,7 @@ def macros_share(book: Path) -> tuple[float, float]:
     there are no figures or term links, so it builds less. Timing the plugin's own events isolates its cost."""
     code = f"""
 import os, time, sys
-os.chdir({str(book)!r}); os.environ["BOOK_PDF"] = "0"
+os.chdir({str(book)!r}); os.environ["BOOK_EDITIONS"] = "false"
 from pathlib import Path
 from mkdocs.config import load_config
 from mkdocs.commands.build import build

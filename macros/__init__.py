@@ -7,7 +7,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from . import book1, citations, contents, figures, glossary, preview
-from .inventory import write_inventory
+from .manifest import write_manifest
 from .session import BookSession, reported
 
 MACRO_MODULES = (book1, glossary, citations, figures, contents)
@@ -54,4 +54,4 @@ def _show_in_preview(env, error: PluginError) -> None:
 
 def on_post_build(env):
     nav = env.variables.get("navigation")
-    write_inventory(env.book_session, nav.pages if nav else [], Path(env.conf["site_dir"]), env.conf["site_url"] or "")
+    write_manifest(env.book_session, nav.pages if nav else [], Path(env.conf["site_dir"]), env.conf["site_url"] or "")

@@ -1,6 +1,7 @@
 """The landing page: its table of contents, by part, from the navigation, and the book's identity from mkdocs.yml."""
 from html import escape
 
+from .book import BookConfig
 from .errors import MacroError, closest
 
 
@@ -24,16 +25,14 @@ def render_contents(structure, from_src: str) -> str:
     return "\n".join(out)
 
 
-def book_facts(config, inventory) -> dict[str, str]:
+def book_facts(book: BookConfig, inventory) -> dict[str, str]:
     """What the landing page may print about the two books; chapters never see the configuration itself."""
-    extra = config.get("extra") or {}
-    book, book1 = extra.get("book") or {}, extra.get("book1") or {}
     return {
-        "title": config["site_name"],
-        "subtitle": book.get("subtitle", ""),
-        "author": book.get("author") or config.get("site_author") or "",
-        "book1_title": book1.get("title") or inventory.title,
-        "book1_subtitle": book1.get("subtitle") or inventory.subtitle,
+        "title": book.title,
+        "subtitle": book.subtitle,
+        "author": book.author,
+        "book1_title": book.book1_title or inventory.title,
+        "book1_subtitle": book.book1_subtitle or inventory.subtitle,
     }
 
 
@@ -42,7 +41,7 @@ def macros(session) -> dict:
         return render_contents(session.structure, session.page.src)
 
     def book_info(field: str) -> str:
-        facts = book_facts(session.config, session.book1)
+        facts = book_facts(session.book, session.book1)
         if field not in facts:
             raise MacroError(f"book_info() knows {', '.join(map(repr, facts))}, not {field!r}." + closest(field, facts))
         return escape(str(facts[field]), quote=False)

@@ -17,6 +17,7 @@ from .calls import MacroCall, check_template
 from .datafiles import DATA_DIR, DataError, check_url
 from .codeguard import protect_code, restore_code, stash_prose, stash_whole, without_placeholders
 from .docsfiles import check_docs_files
+from .book import BookConfig
 from .errors import MacroError, closest
 from .structure import BookStructure
 
@@ -59,12 +60,12 @@ class BookSession:
         self.data_dir = data_dir = self._data_dir(config)
         self.glossary_file = data_dir / glossary.GLOSSARY_FILE.name
         self.bibliography_dir = data_dir / citations.BIBLIOGRAPHY_DIR.name
-        self.book1_url = ((config.get("extra") or {}).get("book1") or {}).get("url") or ""
         try:   # a data mistake is one `file:line: message`, not a traceback
+            self.book = BookConfig.from_mkdocs(config)
+            self.book1_url = self.book.book1_url
             self.glossary = glossary.Glossary.load(self.glossary_file)
             self.bibliography = citations.Bibliography.load(self.bibliography_dir)
             self.book1 = book1.Book1Inventory.load(data_dir / book1.BOOK1_FILE.name)
-            check_url(self.book1_url, "mkdocs.yml: extra.book1.url")
             check_docs_files(self.docs_dir, Path(config["config_file_path"]).parent)
         except DataError as error:
             raise PluginError(str(error)) from error

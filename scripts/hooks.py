@@ -1,21 +1,19 @@
-"""Build-wide MkDocs hooks: the site is built aside and published whole; the editions are made after it.
+"""The book's one MkDocs hook module: thin handlers, in event order, that delegate to the code that does the work.
 
-- A build (`mkdocs build`, with or without `-d`, and every `book` verb) writes into a staging folder beside the site
-  folder, which replaces the site only when the whole build succeeded (strict warnings included): a failed or
-  interrupted build leaves the last good site, PDF and EPUB in place. `mkdocs serve` keeps its own temporary folder.
-- One build per project at a time: a second one is refused, naming the lock file and the pid that holds it.
-- The downloadable editions (PDF and EPUB) are made after the site is built. `mkdocs serve` skips them, so previews
-  stay fast, unless BOOK_PDF=1 is set in the environment; BOOK_PDF=0 skips them in any build (the test suite's
-  fixture books that are not about the editions).
+- The build (`mkdocs build`, with or without `-d`, and every `book` verb) writes into a staging folder beside the
+  site folder, which replaces the site only when the whole build succeeded (strict warnings included): a failed or
+  interrupted build leaves the last good site, PDF and EPUB in place. One build per project at a time.
+- `mkdocs serve` keeps its own temporary folder and is a preview: not strict, a failing page shown as its errors.
+- The web edition's additions to each page (scripts/web/site.py), then the PDF and EPUB (scripts/editions.py), then
+  the download buttons for what was written, then publishing.
+
+The book's settings come from one object, macros.book.BookConfig, read from mkdocs.yml in on_config.
 """
 import fcntl
 import logging
 import os
 import signal
-import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib.metadata import version
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -23,11 +21,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import CombinedEvent, event_priority
 from mkdocs.utils import CountHandler
 
-from scripts.files import clear_staging, discard_staging, publish_folder
-from scripts.print_book import PAGE_SIZES, BookMeta, PrintError
+from macros.book import BookConfig
+from macros.errors import DataError
+from scripts import editions
+from scripts.shared.files import clear_staging, discard_staging, publish_folder
+from scripts.web import site
 
-PDF_NAME = "productionizing-ml-inference-apis.pdf"
-EPUB_NAME = "productionizing-ml-inference-apis.epub"
 LOCK_FILE = Path(".cache") / "build.lock"   # relative to the folder of mkdocs.yml
 
 
@@ -38,6 +37,8 @@ class BuildRun:
     dirty: bool = False               # `--dirty` rebuilds only changed pages into the existing folder: no staging
     site_dir: Path | None = None      # the published folder, while a staging folder is being built
     lock: IO | None = None
+    book: BookConfig | None = None
+    web: site.SiteBuild = field(default_factory=site.SiteBuild)
 
 
 _run = BuildRun()
@@ -53,7 +54,13 @@ def on_startup(command, dirty):
 
 @event_priority(100)   # before any other plugin reads site_dir
 def on_config(config):
-    build_moment()     # an invalid SOURCE_DATE_EPOCH fails here, in one line, whatever the build makes
+    editions.build_moment()     # an invalid SOURCE_DATE_EPOCH fails here, in one line, whatever the build makes
+    try:
+        _run.book = BookConfig.from_mkdocs(config)
+    except DataError as error:
+        raise PluginError(str(error)) from None
+    _run.web = site.SiteBuild()     # `mkdocs serve` rebuilds in the same process
+    site.add_code_palette(config)
     if _run.command == "serve":
         return preview_config(config)
     project = Path(config["config_file_path"]).parent
@@ -63,6 +70,34 @@ def on_config(config):
         _run.site_dir = Path(config["site_dir"]).resolve()
         config["site_dir"] = str(clear_staging(_run.site_dir))
     return config
+
+
+def on_files(files, config):
+    files.append(site.code_palette_file(config))
+    return files
+
+
+def on_page_content(html, page, config, files):
+    return site.prepare_page(html, page, config, _book(), _run.web)
+
+
+def on_page_context(context, page, config, nav):
+    site.add_last_updated(page)
+    context["book"] = _book()
+    return context
+
+
+def on_template_context(context, template_name, config):
+    context["book"] = _book()       # 404.html and other pages without a Markdown source show the downloads too
+    return context
+
+
+def on_post_page(output, page, config):
+    return site.fix_theme_markup(output)
+
+
+def on_post_template(output_content, template_name, config):
+    return site.fix_theme_markup(output_content) if template_name.endswith(".html") else output_content
 
 
 def preview_config(config):
@@ -79,27 +114,14 @@ def preview_config(config):
 
 
 def _make_editions(config):
-    wanted = os.environ.get("BOOK_PDF", "0" if _run.command == "serve" else "1")
-    if wanted != "1":
-        return
-    # Imported here, not at the top: WeasyPrint takes a second to load, and `mkdocs serve` rarely needs it.
-    from scripts.epub import render_epub
-    from scripts.pdf import render_pdf
-    site_dir, meta = Path(config["site_dir"]), book_meta(config)
-    downloads = site_dir / "downloads"
-    try:
-        started = time.perf_counter()
-        rendered = render_pdf(site_dir, downloads / PDF_NAME, meta,
-                              cache_dir=Path(config["config_file_path"]).parent / ".cache" / "pdf")
-        _log(f"{'Rendered' if rendered else 'Reused the unchanged'} PDF", started, PDF_NAME)
-        started = time.perf_counter()
-        render_epub(site_dir, downloads / EPUB_NAME, meta, build_moment())
-        _log("Wrote EPUB", started, EPUB_NAME)
-    except PrintError as error:
-        raise PluginError(f"The downloadable editions were not written:\n{error}") from error
+    if _book().writes_editions(_run.command):
+        editions.render_editions(Path(config["site_dir"]), _book(), _project(config) / ".cache" / "pdf")
 
 
-@event_priority(-100)   # after every other post-build step (site_hooks fills in the download sizes)
+def _finish_site(config):
+    site.finish_site(Path(config["site_dir"]), _project(config) / ".cache", _run.web)
+
+
 def _publish(config):
     if _run.site_dir is None:
         return
@@ -109,7 +131,9 @@ def _publish(config):
     _run.site_dir = None
 
 
-on_post_build = CombinedEvent(_make_editions, _publish)
+# In this order: the editions, then the download buttons for what was written, then publishing the whole site.
+on_post_build = CombinedEvent(event_priority(-90)(_make_editions), event_priority(-95)(_finish_site),
+                              event_priority(-100)(_publish))
 
 
 def on_build_error(error):
@@ -159,37 +183,10 @@ def acquire_build_lock(path: Path, project: Path) -> IO:
     return handle
 
 
-def _log(what: str, started: float, name: str) -> None:
-    print(f"INFO    -  {what} in {time.perf_counter() - started:.1f} s: downloads/{name}")
+def _book() -> BookConfig:
+    assert _run.book is not None, "on_config reads the book's settings before any page is built"
+    return _run.book
 
 
-def book_meta(config) -> BookMeta:
-    extra = config.get("extra") or {}
-    book, book1, print_options = extra.get("book") or {}, extra.get("book1") or {}, extra.get("print") or {}
-    page_size = print_options.get("page_size", "7in 9.25in")
-    if page_size not in PAGE_SIZES:
-        raise PluginError(f"mkdocs.yml: extra.print.page_size {page_size!r} is not one of {sorted(PAGE_SIZES)}")
-    return BookMeta(
-        title=config["site_name"],
-        subtitle=book.get("subtitle", ""),
-        author=config.get("site_author") or book.get("author", ""),
-        companion=f"A companion to {book1.get('title', '')}: {book1.get('subtitle', '')}",
-        copyright=config.get("copyright") or "",
-        edition=version("productionizing-ml-inference-apis"),
-        date=build_moment().strftime("%Y-%m-%d"),
-        description=config.get("site_description") or "",
-        keywords=", ".join(book.get("keywords", [])),
-        page_size=page_size,
-    )
-
-
-def build_moment() -> datetime:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if not epoch:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        raise PluginError(f"SOURCE_DATE_EPOCH={epoch!r} is not a time: set it to whole seconds since 1970-01-01 UTC "
-                          "(e.g. $(git log -1 --format=%ct)), or unset it") from None
+def _project(config) -> Path:
+    return Path(config["config_file_path"]).parent

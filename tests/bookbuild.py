@@ -64,7 +64,7 @@ def write_book(root: Path, pages: dict, nav=None, data: Path | None = FIXTURE_DA
         "site_dir": "site",
         "nav": nav if nav is not None else DEFAULT_NAV,
         "theme": {"name": "material", "custom_dir": str(ROOT / "overrides")},
-        "hooks": [str(ROOT / "scripts" / "hooks.py"), str(ROOT / "scripts" / "site_hooks.py")],
+        "hooks": [str(ROOT / "scripts" / "hooks.py")],
         "extra": {"book_data": str(data)} if data else {},
         **(extra_config or {}),
     }
@@ -74,7 +74,7 @@ def write_book(root: Path, pages: dict, nav=None, data: Path | None = FIXTURE_DA
 
 def build_book(root: Path, pdf: bool = False, env=None) -> BuiltBook:
     """Build strictly; the PDF step runs only when asked, to keep the many small fixture builds fast."""
-    environment = {**os.environ, **QUIET, "BOOK_PDF": "1" if pdf else "0", **(env or {})}
+    environment = {**os.environ, **QUIET, "BOOK_EDITIONS": "true" if pdf else "false", **(env or {})}
     result = subprocess.run([MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml")], cwd=root,
                             capture_output=True, text=True, timeout=600, env=environment)
     return BuiltBook(root, result)

@@ -21,6 +21,6 @@ def real_site(tmp_path_factory) -> Path:
     """The real book, built once per test run exactly as scripts/build does (site, PDF)."""
     site = tmp_path_factory.mktemp("real") / "site"
     result = subprocess.run([MKDOCS, "build", "--strict", "-d", str(site)], cwd=ROOT, capture_output=True,
-                            text=True, timeout=1800, env={**os.environ, **QUIET, "BOOK_PDF": "1"})
+                            text=True, timeout=1800, env={**os.environ, **QUIET, "BOOK_EDITIONS": "true"})
     assert result.returncode == 0, result.stdout + result.stderr
     return site

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild import write_book
-from scripts.checks import Page, bare_acronyms, heading_structure, images, placeholders
+from scripts.authoring.checks import Page, bare_acronyms, heading_structure, images, placeholders
 from macros.codeguard import mask_code
 
 BOOK = str(Path(sys.executable).parent / "book")

@@ -15,9 +15,9 @@ from ebooklib import epub
 from lxml import etree
 
 from bookbuild import DEFAULT_NAV, ROOT, build_book, write_book
-from scripts.epub import _refuse_collisions, _resource, render_epub
-from scripts import highlight
-from scripts.print_book import BookMeta, PrintError
+from scripts.epub.writer import _refuse_collisions, _resource, render_epub
+from scripts.shared import highlight
+from scripts.pdf.document import BookMeta, PrintError
 
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
 ACE = ROOT / "node_modules" / ".bin" / "ace-cli"
@@ -201,17 +201,17 @@ def test_failed_epub_leaves_the_previous_file(small_epub, tmp_path):
         import resource, signal
         from datetime import datetime, timezone
         from pathlib import Path
-        import scripts.epub
-        from scripts.print_book import BookMeta
-        write = scripts.epub.atomic_write
+        import scripts.epub.writer
+        from scripts.pdf.document import BookMeta
+        write = scripts.epub.writer.atomic_write
 
         def write_with_a_file_size_limit(*args):
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
             return write(*args)
-        scripts.epub.atomic_write = write_with_a_file_size_limit
+        scripts.epub.writer.atomic_write = write_with_a_file_size_limit
         meta = BookMeta("T", "S", "A", "C", "(c)", "0", "2026-01-01", "D", "k")
-        scripts.epub.render_epub(Path({str(small_epub.parent.parent)!r}), Path({str(output)!r}), meta,
+        scripts.epub.writer.render_epub(Path({str(small_epub.parent.parent)!r}), Path({str(output)!r}), meta,
                                  datetime.now(timezone.utc))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

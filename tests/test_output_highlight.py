@@ -3,8 +3,8 @@ dark site backgrounds, in the EPUB, and in print when printed in gray."""
 import pytest
 from pygments.token import STANDARD_TYPES, Comment, Keyword, Name, String
 
-from scripts import highlight
-from scripts.highlight import AA_CONTRAST, DARK, EPUB, LIGHT, PRINT, contrast, grayscale, token_colours
+from scripts.shared import highlight
+from scripts.shared.highlight import AA_CONTRAST, DARK, EPUB, LIGHT, PRINT, contrast, grayscale, token_colours
 
 
 def test_contrast_matches_wcag_examples():

@@ -6,9 +6,9 @@ import pytest
 from lxml import html as lxml_html
 
 from bookbuild import build_book, write_book
-from scripts import safety
-from scripts.epub import render_epub
-from scripts.print_book import BookMeta, PrintError
+from scripts.shared import safety
+from scripts.epub.writer import render_epub
+from scripts.pdf.document import BookMeta, PrintError
 
 SCRIPTED_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)">'
                 '<script>alert(2)</script><rect width="10" height="10"/></svg>\n')

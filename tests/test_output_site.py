@@ -9,7 +9,7 @@ import pytest
 from lxml import html as lxml_html
 
 from bookbuild import ROOT, build_book, write_book
-from scripts import highlight
+from scripts.shared import highlight
 
 BOOK = str(Path(sys.executable).parent / "book")
 HOSTILE = 'a "quoted" <script>x</script> & more'

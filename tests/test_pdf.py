@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from bookbuild import build_book, write_book
-from scripts.pdf import SiteOnlyFetcher, render_pdf
-from scripts.print_book import BookMeta, PrintError, wrap_code
+from scripts.pdf.render import SiteOnlyFetcher, render_pdf
+from scripts.pdf.document import BookMeta, PrintError, wrap_code
 from weasyprint.urls import FatalURLFetchingError
 
 CHAPTER = "# {title}\n\n## What you will learn\n\nSome {{{{ term(\"RTF\") }}}} text.\n\n## More\n\n{body}\n"
@@ -157,17 +157,17 @@ def test_failed_render_leaves_the_previous_pdf_untouched(small_book, tmp_path):
     script = textwrap.dedent(f"""
         import resource, signal
         from pathlib import Path
-        import scripts.pdf
-        from scripts.print_book import BookMeta
-        render = scripts.pdf._weasyprint
+        import scripts.pdf.render
+        from scripts.pdf.document import BookMeta
+        render = scripts.pdf.render._weasyprint
 
         def render_then_limit_file_size(*args):
             rendered = render(*args)   # WeasyPrint's own temporary font files are written by now
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
             return rendered
-        scripts.pdf._weasyprint = render_then_limit_file_size
-        scripts.pdf.render_pdf(Path({str(small_book.site)!r}), Path({str(output)!r}), BookMeta(*{dataclasses.astuple(META)!r}))
+        scripts.pdf.render._weasyprint = render_then_limit_file_size
+        scripts.pdf.render.render_pdf(Path({str(small_book.site)!r}), Path({str(output)!r}), BookMeta(*{dataclasses.astuple(META)!r}))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode != 0 and "cannot write" in result.stderr, result.stderr

@@ -75,7 +75,7 @@ def test_a_failed_build_into_another_folder_keeps_that_folder(built_book, tmp_pa
     root, _ = built_book
     elsewhere = tmp_path / "elsewhere"
     command = [MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml"), "-d", str(elsewhere)]
-    environment = {**os.environ, **QUIET, "BOOK_PDF": "0"}
+    environment = {**os.environ, **QUIET, "BOOK_EDITIONS": "false"}
     assert subprocess.run(command, cwd=root, env=environment, capture_output=True).returncode == 0
     index = (elsewhere / "index.html").read_bytes()
     (root / "docs" / "one.md").write_text("# One\n\n{{ term(\"NO-SUCH-TERM\") }}\n", encoding="utf-8")
@@ -89,7 +89,7 @@ def test_an_interrupted_build_publishes_nothing(built_book, stop_signal):
     root, before = built_book
     (root / "docs" / "one.md").write_text("# One\n\nChanged text.\n", encoding="utf-8")
     build = subprocess.Popen([MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml")], cwd=root,
-                             env={**os.environ, **QUIET, "BOOK_PDF": "1"},
+                             env={**os.environ, **QUIET, "BOOK_EDITIONS": "true"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     staged_page = root / ".site.staging" / "one" / "index.html"
     deadline = time.monotonic() + 120
@@ -119,7 +119,7 @@ def test_a_second_build_at_once_is_refused_naming_the_lock_and_its_holder(built_
 def test_killing_scripts_build_stops_mkdocs(tmp_path):
     root = write_book(tmp_path / "book", PAGES)
     config = str(root / "mkdocs.yml")
-    build = subprocess.Popen([str(ROOT / "scripts" / "build"), "-f", config], env={**os.environ, "BOOK_PDF": "1"},
+    build = subprocess.Popen([str(ROOT / "scripts" / "build"), "-f", config], env={**os.environ, "BOOK_EDITIONS": "true"},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300

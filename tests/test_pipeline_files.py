@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from mkdocs.exceptions import PluginError
 
-from scripts.files import atomic_write, clear_staging, publish_folder, published_path, staging_folder
+from scripts.shared.files import atomic_write, clear_staging, publish_folder, published_path, staging_folder
 
 
 def test_a_failed_write_keeps_the_previous_file_leaves_no_temporary_and_names_the_file(tmp_path, monkeypatch):
@@ -34,7 +34,7 @@ def test_a_write_cut_short_by_the_file_system_leaves_the_previous_file(tmp_path)
     script = textwrap.dedent(f"""
         import resource, signal
         from pathlib import Path
-        from scripts.files import atomic_write
+        from scripts.shared.files import atomic_write
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
         atomic_write(Path({str(output)!r}), b"x" * 100_000)

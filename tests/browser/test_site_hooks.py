@@ -1,12 +1,12 @@
-"""The hosted site's build hooks (scripts/site_hooks.py): the pure helpers, and what they leave in the real build."""
+"""The hosted site's build hooks (scripts/web/site.py): the pure helpers, and what they leave in the real build."""
 import re
 from datetime import date
 from pathlib import Path
 
 from PIL import Image
 
-from scripts.site_hooks import describe, drop_missing_downloads, fix_theme_markup, git_last_updated, last_updated_html
-from scripts.stats import reading_minutes
+from scripts.web.site import describe, drop_missing_downloads, fix_theme_markup, git_last_updated, last_updated_html
+from scripts.authoring.stats import reading_minutes
 
 
 def test_reading_time_counts_the_prose_of_the_source_and_rounds_up():
@@ -81,7 +81,7 @@ def test_companion_note_links_to_book1_when_its_url_is_configured(book):
 
 
 def test_download_sizes_are_written_into_the_pages(tmp_path):
-    from scripts.site_hooks import download_sizes, fill_download_sizes
+    from scripts.web.site import download_sizes, fill_download_sizes
     (tmp_path / "book.pdf").write_bytes(b"x" * 1_250_000)
     page = '<a>PDF <span class="download-size" data-download="book.pdf"></span></a>'
     assert fill_download_sizes(page, download_sizes(tmp_path)) == \

@@ -5,7 +5,6 @@ built HTML, never from Markdown. Joining pages makes their ids collide (every ch
 section titles), so every id gets its page's prefix and every link is rewritten to match. The PDF renders the
 result; the EPUB can reuse the same chapter extraction.
 """
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -13,6 +12,8 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 from lxml import html as lxml_html
+
+from macros.manifest import Manifest
 from lxml.html import HtmlElement
 
 DROP = (".headerlink", ".md-content__button", ".chapter-eyebrow", "script", "form", ".md-source-file",
@@ -32,24 +33,19 @@ class BookChapter:
     sections: list = field(default_factory=list)   # (anchor, title) of level-2 headings, for the contents
 
 
-def read_inventory(site_dir: Path) -> dict:
-    return json.loads((site_dir / "xref.json").read_text(encoding="utf-8"))
-
-
 def book_chapters(site_dir: Path) -> list[BookChapter]:
     """Every page of the book except the landing page, in navigation order, with its article extracted."""
     chapters, seen_chapter = [], False
-    for entry in read_inventory(site_dir)["chapters"]:
-        if entry["url"] in ("", "index.html"):
+    for entry in Manifest.read(site_dir).chapters:
+        if not entry.in_every_edition:
             continue  # the landing page is the web's front door; print has its own front matter
-        seen_chapter = seen_chapter or bool(entry["number"])
-        kind = "chapter" if entry["number"] else ("back" if seen_chapter else "front")
-        chapter = BookChapter(entry["url"], _prefix(entry["url"]), entry["title"], entry["number"],
-                              entry["part"], kind)
-        chapter.body = _article(site_dir / _page_file(entry["url"]))
+        seen_chapter = seen_chapter or bool(entry.number)
+        kind = "chapter" if entry.number else ("back" if seen_chapter else "front")
+        chapter = BookChapter(entry.url, _prefix(entry.url), entry.title, entry.number, entry.part, kind)
+        chapter.body = _article(site_dir / _page_file(entry.url))
         if chapter.number:
             _label_chapter(chapter)
-        chapter.sections = [(s["anchor"], s["title"]) for s in entry["sections"] if s["level"] == 2]
+        chapter.sections = [(s.anchor, s.title) for s in entry.sections if s.level == 2]
         chapters.append(chapter)
     return chapters
 

@@ -15,8 +15,8 @@ from string import Template
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
 
-from . import highlight
-from .assemble import BookChapter, LinkResolver, book_chapters, prefix_ids_and_links
+from scripts.shared import highlight
+from scripts.shared.assemble import BookChapter, LinkResolver, book_chapters, prefix_ids_and_links
 
 PRINT_CSS = Path(__file__).with_name("print.css")
 CONTINUATION_MARK = "\u21aa "

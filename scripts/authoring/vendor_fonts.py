@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fontTools.merge import Merger
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "chapters" / "assets" / "fonts"
+FONTS_DIR = Path(__file__).resolve().parents[2] / "chapters" / "assets" / "fonts"
 # Latin covers the prose, latin-ext names and symbols, greek the mu of mu-law and similar; merged into one file.
 SUBSETS = ("latin", "latin-ext", "greek")
 FACES = {

@@ -132,7 +132,7 @@ def grayscale(colour: str) -> str:
     return f"#{gray:02x}{gray:02x}{gray:02x}"
 
 
-if __name__ == "__main__":   # `python -m scripts.highlight`: the palettes' weakest contrasts, to tune them
+if __name__ == "__main__":   # `python -m scripts.shared.highlight`: the palettes' weakest contrasts, to tune them
     for palette in (LIGHT, DARK, PRINT):
         worst = min(palette.colours.items(), key=lambda item: contrast(item[1], palette.background))
         print(f"{palette.name}: weakest {worst[0]} {worst[1]} at {contrast(worst[1], palette.background):.2f}:1")

@@ -1,7 +1,7 @@
 """`book stats`: per chapter, what it holds and how long it is against the length BOOK.md sets.
 
 The reading time is computed here once, from a page's Markdown source, for `book stats` and for the minutes the
-site shows above each chapter (scripts/site_hooks.py), so the two always agree.
+site shows above each chapter (scripts/web/site.py), so the two always agree.
 """
 import math
 import re

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mkdocs.config import load_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = str(Path(sys.executable).parent / "mkdocs")
 
 
@@ -66,7 +66,7 @@ def exec_mkdocs(*arguments: str, editions: bool = True) -> int:
 
 
 def _mkdocs_environment(editions: bool) -> dict:
-    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_PDF": "1" if editions else "0"}
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_EDITIONS": "true" if editions else "false"}
 
 
 def build(args) -> int:
@@ -77,7 +77,7 @@ def serve(args) -> int:
     return exec_mkdocs("serve", "-f", args.config_file, "-a", args.dev_addr, editions=args.editions)
 
 
-def edition(name_of):
+def edition(kind: str):
     def verb(args) -> int:
         if getattr(args, "chapter", None) is not None:
             return proof_chapter(args)
@@ -86,27 +86,23 @@ def edition(name_of):
         status = mkdocs("build", "--strict", "-f", args.config_file)
         if status:
             return status
-        print(f"wrote {Path(load_config(args.config_file)['site_dir']) / 'downloads' / name_of()}")
+        site_dir = Path(load_config(args.config_file)["site_dir"])
+        print(f"wrote {site_dir / 'downloads' / book_config(args.config_file).edition_file(kind)}")
         return 0
     return verb
 
 
-def _pdf_name() -> str:
-    from scripts.hooks import PDF_NAME
-    return PDF_NAME
-
-
-def _epub_name() -> str:
-    from scripts.hooks import EPUB_NAME
-    return EPUB_NAME
+def book_config(config_file: str):
+    from macros.book import BookConfig
+    return BookConfig.from_mkdocs(load_config(config_file))
 
 
 def proof_chapter(args) -> int:
     """Chapter N alone, with its part's divider and running heads and the book's page styling, in a few seconds."""
     from mkdocs.exceptions import PluginError
-    from scripts.hooks import book_meta
-    from scripts.pdf import render_pdf
-    from scripts.print_book import PrintError
+    from scripts.editions import book_meta, build_moment
+    from scripts.pdf.render import render_pdf
+    from scripts.pdf.document import PrintError
     config = load_config(args.config_file)
     output = Path(config["config_file_path"]).parent / "build" / "proof" / f"chapter-{args.chapter}.pdf"
     with tempfile.TemporaryDirectory() as site:
@@ -114,7 +110,8 @@ def proof_chapter(args) -> int:
         if status:
             return status
         try:
-            render_pdf(Path(site), output, book_meta(config), only_chapter=args.chapter)
+            render_pdf(Path(site), output, book_meta(book_config(args.config_file), build_moment()),
+                       only_chapter=args.chapter)
         except (PrintError, PluginError) as error:
             print(f"book pdf: {error}", file=sys.stderr)
             return 1
@@ -124,7 +121,7 @@ def proof_chapter(args) -> int:
 
 def check(args) -> int:
     from macros.session import BookSession
-    from scripts.checks import run_checks
+    from scripts.authoring.checks import run_checks
     with tempfile.TemporaryDirectory() as site:
         status = mkdocs("build", "--strict", "-q", "-f", args.config_file, "-d", site, editions=False)
     if status:
@@ -140,13 +137,13 @@ def check(args) -> int:
 
 def stats(args) -> int:
     from macros.session import BookSession
-    from scripts.stats import as_json, as_table, chapter_stats
+    from scripts.authoring.stats import as_json, as_table, chapter_stats
     rows = chapter_stats(BookSession(load_config(args.config_file)))
     print(json.dumps(as_json(rows), indent=1) if args.json else as_table(rows))
     return 0
 
 
-VERBS = {"build": build, "serve": serve, "pdf": edition(_pdf_name), "epub": edition(_epub_name), "check": check,
+VERBS = {"build": build, "serve": serve, "pdf": edition("pdf"), "epub": edition("epub"), "check": check,
          "stats": stats}
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from ebooklib import epub
 from lxml import etree
 from lxml import html as lxml_html
 
-from . import highlight, safety
-from .assemble import BookChapter, LinkResolver, book_chapters, site_relative
-from .files import atomic_write
-from .print_book import BookMeta, PrintError
+from scripts.shared import highlight, safety
+from scripts.shared.assemble import BookChapter, LinkResolver, book_chapters, site_relative
+from scripts.shared.files import atomic_write
+from scripts.pdf.document import BookMeta, PrintError
 
 EPUB_CSS = Path(__file__).with_name("epub.css")
 XHTML, OPS, SVG = "http://www.w3.org/1999/xhtml", "http://www.idpf.org/2007/ops", "http://www.w3.org/2000/svg"

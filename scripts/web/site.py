@@ -1,16 +1,15 @@
-"""MkDocs hooks for the hosted book: what a reader of the web edition sees beyond the chapters themselves.
+"""The web edition: what a reader of the hosted book sees beyond the chapters themselves.
 
-- the output policy (scripts/safety.py): a page whose HTML holds an unsafe URL, raw HTML that could run or fetch
-  something, or a scripted or external-referencing SVG fails the build, naming the chapter's file and line;
-- the code palette (scripts/highlight.py), generated into assets/stylesheets/highlight.css and added to extra_css;
+- the output policy (scripts/shared/safety.py): a page whose HTML holds an unsafe URL, raw HTML that could run or
+  fetch something, or a scripted or external-referencing SVG fails the build, naming the chapter's file and line;
+- the code palette (scripts/shared/highlight.py), generated into assets/stylesheets/highlight.css;
 - reading time and, where the build has git history, the last-updated date of every chapter;
 - a description of every page for search engines and link previews, and a social card (PNG) per page, drawn here
   from the vendored fonts so nothing is fetched;
 - repairs to Material's own markup that an accessibility audit or the HTML validator rejects (THEME_FIXES);
 - download buttons, with their sizes, only for the editions the build actually wrote.
 
-Registered after scripts/hooks.py, so its post-build step (PDF, EPUB) has run when ours does.
-Each handler delegates to small helpers that take and return strings or paths.
+scripts/hooks.py calls these from MkDocs' events; each takes and returns strings, paths or the page it is given.
 """
 import hashlib
 import html
@@ -18,7 +17,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,18 +27,18 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 from PIL import Image, ImageDraw, ImageFont
 
-from scripts import highlight, safety
-from scripts.assemble import site_relative
-from scripts.stats import reading_minutes
+from macros.book import BookConfig
+from scripts.shared import highlight, safety
+from scripts.shared.assemble import site_relative
+from scripts.authoring.stats import reading_minutes
 
 HIGHLIGHT_CSS = "assets/stylesheets/highlight.css"   # generated: the code palette for both site schemes
 DESCRIPTION_LENGTH = 160        # what search engines show of a description
 SOCIAL_DIR = "assets/images/social"
 SOCIAL_SIZE = (1200, 630)       # the Open Graph size every major site crops to
-FONTS = Path(__file__).resolve().parent.parent / "chapters" / "assets" / "fonts"
+FONTS = Path(__file__).resolve().parents[2] / "chapters" / "assets" / "fonts"
 
 CARD_VERSION = "1"             # bump when draw_social_card changes, so cached cards are redrawn
-_cards: dict[str, "SocialCard"] = {}
 
 
 @dataclass
@@ -49,24 +48,29 @@ class SocialCard:
     eyebrow: str                # "Part I: Foundations · Chapter 1", or the book's subtitle
 
 
-# ── Event handlers ──────────────────────────────────────────────────────────────────────────────────────────────
+# ── What scripts/hooks.py calls, event by event ─────────────────────────────────────────────────────────────────
 
-def on_config(config):
-    _cards.clear()  # `mkdocs serve` rebuilds in the same process
-    _svg_checked.clear()
+@dataclass
+class SiteBuild:
+    """What one build of the site collects as its pages render: the social cards to place, the SVG files checked."""
+    cards: dict[str, SocialCard] = field(default_factory=dict)
+    svg_checked: dict[tuple[Path, float], list[safety.Problem]] = field(default_factory=dict)
+
+
+def add_code_palette(config) -> None:
     if HIGHLIGHT_CSS not in config["extra_css"]:
         config["extra_css"].append(HIGHLIGHT_CSS)   # after book.css, so the palette wins over Material's colours
 
 
-def on_files(files, config):
-    files.append(File.generated(config, HIGHLIGHT_CSS, content=highlight.web_css()))
-    return files
+def code_palette_file(config) -> File:
+    return File.generated(config, HIGHLIGHT_CSS, content=highlight.web_css())
 
 
-def on_page_content(html_text, page, config, files):
+def prepare_page(html_text: str, page, config, book: BookConfig, state: SiteBuild) -> str:
+    """Refuse what the output policy forbids; add reading time, description and social card to the page's meta."""
     source = Path(page.file.abs_src_path) if page.file.abs_src_path else None
     errors = unsafe_output(html_text, page.url, source, Path(config["docs_dir"]),
-                           _display_path(source, config) if source else page.file.src_uri)
+                           _display_path(source, config) if source else page.file.src_uri, state.svg_checked)
     if errors:
         raise PluginError("\n".join(errors))
     if page.meta.get("book_label") and source:
@@ -74,33 +78,23 @@ def on_page_content(html_text, page, config, files):
     description = page.meta.get("description") or ("" if page.is_homepage else describe(html_text, DESCRIPTION_LENGTH))
     if description:
         page.meta["description"] = attribute_text(str(description))
-    card = social_card_for(page, config)
-    _cards[card.path] = card
+    card = social_card_for(page, book)
+    state.cards[card.path] = card
     page.meta["social_card"] = card.path
     return html_text
 
 
-def on_page_context(context, page, config, nav):
+def add_last_updated(page) -> None:
     updated = git_last_updated(Path(page.file.abs_src_path)) if page.file.abs_src_path else None
     if updated and page.meta.get("book_label"):
         # Material shows this key at the foot of the page, in the aside the print assembly leaves out.
         page.meta["git_revision_date_localized"] = last_updated_html(updated)
-    return context
 
 
-def on_post_page(output, page, config):
-    return fix_theme_markup(output)
-
-
-def on_post_template(output_content, template_name, config):
-    return fix_theme_markup(output_content) if template_name.endswith(".html") else output_content
-
-
-def on_post_build(config):
-    site_dir = Path(config["site_dir"])
-    cache = Path(config["config_file_path"]).parent / ".cache" / "social"
-    for card in _cards.values():
-        place_social_card(card, site_dir / card.path, cache)
+def finish_site(site_dir: Path, cache_dir: Path, state: SiteBuild) -> None:
+    """After the editions: place the social cards, and offer only the editions that were written, with sizes."""
+    for card in state.cards.values():
+        place_social_card(card, site_dir / card.path, cache_dir / "social")
     downloads = site_dir / "downloads"
     sizes = download_sizes(downloads)
     for page in site_dir.rglob("*.html"):
@@ -112,19 +106,18 @@ def on_post_build(config):
 
 # ── The output policy ───────────────────────────────────────────────────────────────────────────────────────────
 
-_svg_checked: dict[tuple[Path, float], list[safety.Problem]] = {}   # an SVG used by many pages is parsed once
-
-
-def unsafe_output(html_text: str, page_url: str, source: Path | None, docs_dir: Path, display: str) -> list[str]:
+def unsafe_output(html_text: str, page_url: str, source: Path | None, docs_dir: Path, display: str,
+                  svg_checked: dict) -> list[str]:
     """One line per thing in a page's HTML that scripts/safety.py forbids, as `chapters/x.md:LINE: what`."""
     root = lxml_html.fragment_fromstring(html_text or "<p></p>", create_parent="div")
-    problems = safety.html_problems(root) + _used_svg_problems(root, page_url, docs_dir)
+    problems = safety.html_problems(root) + _used_svg_problems(root, page_url, docs_dir, svg_checked)
     text = source.read_text(encoding="utf-8") if source else ""
     return [f"{display}:{source_line(text, problem.needle)}: {problem.message}" for problem in problems]
 
 
-def _used_svg_problems(root, page_url: str, docs_dir: Path) -> list[safety.Problem]:
-    """The rules for every .svg file under docs_dir the page shows (img, source, image)."""
+def _used_svg_problems(root, page_url: str, docs_dir: Path, svg_checked: dict) -> list[safety.Problem]:
+    """The rules for every .svg file under docs_dir the page shows (img, source, image); svg_checked keeps each
+    file's findings, so an SVG that many pages show is parsed once."""
     problems = []
     for element in root.iter("img", "source", "image", "input"):
         for address in [element.get("src"), *safety.srcset_urls(element.get("srcset") or "")]:
@@ -137,9 +130,9 @@ def _used_svg_problems(root, page_url: str, docs_dir: Path) -> list[safety.Probl
             if not file.is_file() or not file.is_relative_to(docs_dir.resolve()):
                 continue   # a missing file is MkDocs' own link validation to report
             key = (file, file.stat().st_mtime)
-            if key not in _svg_checked:
-                _svg_checked[key] = safety.svg_file_problems(file)
-            problems += [safety.Problem(f"{file.name}: {p.message}", address) for p in _svg_checked[key]]
+            if key not in svg_checked:
+                svg_checked[key] = safety.svg_file_problems(file)
+            problems += [safety.Problem(f"{file.name}: {p.message}", address) for p in svg_checked[key]]
     return problems
 
 
@@ -205,15 +198,14 @@ def last_updated_html(day: date) -> str:
 
 # ── Social cards ────────────────────────────────────────────────────────────────────────────────────────────────
 
-def social_card_for(page, config) -> SocialCard:
+def social_card_for(page, book: BookConfig) -> SocialCard:
     slug = page.url.strip("/").replace("/", "-") or "index"
-    book = config["extra"].get("book", {})
     if page.is_homepage:
-        title, eyebrow = config["site_name"], book.get("subtitle", "")
+        title, eyebrow = book.title, book.subtitle
     else:
         title = plain_text(page.title or "")
         eyebrow = " \u00b7 ".join(filter(None, [page.meta.get("book_part"), page.meta.get("book_label")]))
-    return SocialCard(f"{SOCIAL_DIR}/{slug}.png", title, eyebrow or config["site_name"])
+    return SocialCard(f"{SOCIAL_DIR}/{slug}.png", title, eyebrow or book.title)
 
 
 def place_social_card(card: SocialCard, target: Path, cache: Path) -> None:
@@ -302,5 +294,5 @@ def fill_download_sizes(page_html: str, sizes: dict) -> str:
 
 
 def drop_missing_downloads(page_html: str, downloads: Path) -> str:
-    """Remove the download buttons for editions this build did not write (BOOK_PDF=0, or no EPUB step yet)."""
+    """Remove the download buttons for editions this build did not write (a preview, or extra.book.editions false)."""
     return DOWNLOAD_ITEM.sub(lambda m: m[0] if (downloads / m[1]).is_file() else "", page_html)

@@ -14,8 +14,8 @@ from macros.codeguard import mask_code
 from macros.session import BookSession
 from macros.usage import unused_entries
 
-ROOT = Path(__file__).resolve().parent.parent
-WORD_LIST = ROOT / "scripts" / "wordlist.txt"
+ROOT = Path(__file__).resolve().parents[2]
+WORD_LIST = Path(__file__).with_name("wordlist.txt")
 MACRO = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 TERM_CALL = re.compile(r"\bterm\(\s*[\"']([^\"']+)[\"']")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*(\{.*\})?\s*$", re.M)
@@ -163,7 +163,7 @@ def source_fields(session: BookSession) -> list[Finding]:
 
 
 def spelling(paths: list[Path]) -> list[Finding]:
-    """codespell, with the project's own words (product names, terms) allowed in scripts/wordlist.txt."""
+    """codespell, with the project's own words (product names, terms) allowed in scripts/authoring/wordlist.txt."""
     codespell = shutil.which("codespell") or str(Path(__import__("sys").executable).parent / "codespell")
     result = subprocess.run([codespell, "--ignore-words", str(WORD_LIST), *map(str, paths)],
                             capture_output=True, text=True, cwd=ROOT)
@@ -172,7 +172,7 @@ def spelling(paths: list[Path]) -> list[Finding]:
         match = re.match(r"(.+?):(\d+): (.+)", line)
         if match:
             findings.append(Finding(_relative(Path(match.group(1))), int(match.group(2)),
-                                    f"spelling: {match.group(3)} (or add the word to scripts/wordlist.txt)"))
+                                    f"spelling: {match.group(3)} (or add the word to scripts/authoring/wordlist.txt)"))
     return findings
 
 

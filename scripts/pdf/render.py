@@ -21,8 +21,8 @@ from lxml import html as lxml_html
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from .files import atomic_write
-from .print_book import BODY_START_PAGE, ROMAN_PAGES, BookMeta, PrintBook, PrintError, print_book, print_stylesheet
+from scripts.shared.files import atomic_write
+from .document import BODY_START_PAGE, ROMAN_PAGES, BookMeta, PrintBook, PrintError, print_book, print_stylesheet
 
 CACHE_VERSION = "3"   # bump when the rendering code changes in a way the content hash cannot see
 FONT_FILES = ("*.woff2", "*.woff", "*.ttf", "*.otf")

@@ -1,0 +1,1 @@
+"""The print edition: the assembled print document and its WeasyPrint rendering."""
