@@ -8,7 +8,7 @@ import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 import yaml
@@ -22,7 +22,12 @@ ADDRESS_SCHEMES = (*WEB_SCHEMES, "mailto")
 
 
 # libyaml's parser when PyYAML has it: the glossary alone took half a second with the pure-Python one.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's loader when it is installed (several times faster on the bibliography), PyYAML's own otherwise; the
+# type checker sees PyYAML's, whose interface the C one shares.
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _cache: dict = {}
 
 

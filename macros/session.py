@@ -6,6 +6,7 @@ page at once, as `file:line: message`, and then stops before anything is written
 import functools
 import hashlib
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 import lxml.html
@@ -22,8 +23,27 @@ from .errors import MacroError, closest
 from .structure import BookStructure
 
 
-# Rendered pages (code still stashed) by a key of their source and everything else they depend on.
-_rendered: dict[str, str] = {}
+class RenderCache:
+    """Rendered pages (code still stashed) by a key of their source and everything else they depend on, the least
+    recently used dropped first: a long preview session keeps the pages being edited without growing unbounded."""
+
+    def __init__(self, capacity: int = 500):
+        self.capacity, self.pages = capacity, OrderedDict[str, str]()
+
+    def get(self, key: str) -> str | None:
+        if key in self.pages:
+            self.pages.move_to_end(key)
+        return self.pages.get(key)
+
+    def put(self, key: str, markdown: str) -> None:
+        self.pages[key] = markdown
+        self.pages.move_to_end(key)
+        while len(self.pages) > self.capacity:
+            self.pages.popitem(last=False)
+
+
+# One per process: `mkdocs serve` makes a new session on every rebuild, and reuse across rebuilds is the point.
+_rendered = RenderCache()
 
 
 class PageState:
@@ -107,12 +127,13 @@ class BookSession:
         state.cache_key = hashlib.sha256(f"{self.fingerprint}\n{page.file.src_path}\n{markdown}".encode()).hexdigest()
         # Checked even for a cached page: the cache key covers the body, not the front matter.
         front_matter_problems = self._front_matter_problems(page, jinja)
-        if state.cache_key in _rendered and not front_matter_problems:
+        cached = _rendered.get(state.cache_key)
+        if cached is not None and not front_matter_problems:
             # Unchanged page, unchanged book: hand the plugin the finished text as one placeholder, so its render
             # is nearly free (and rendered data is never read as a template). `mkdocs serve` rebuilds every page
             # on each save; this keeps previews fast.
             state.from_cache = True
-            return stash_whole(_rendered[state.cache_key], state.saved_code)
+            return stash_whole(cached, state.saved_code)
         state.calls, problems = check_template(jinja, protected, self.macros)
         # A first-line heading is checked with the body: report the body's problems first, not the same one twice.
         messages = [f"{state.file_line(p.line)}: {without_placeholders(p.message)}" for p in problems]
@@ -153,22 +174,26 @@ class BookSession:
                 return number
         return 1
 
+    @property
+    def current(self) -> PageState:
+        """The page being rendered: macros run only between start_page and finish_page."""
+        assert self.page is not None, "a macro ran outside a page"
+        return self.page
+
     def finish_page(self, markdown: str) -> str:
-        state = self.page
+        state = self.current
         if state.errors:
             raise PluginError("\n".join(state.errors))
         if state.cited and not state.from_cache:
             sources = [self.bibliography.get(key) for key in state.cited]
             href = self.structure.href(state.src, citations.WORKS_CITED_PAGE)
             markdown += citations.render_reference_list(sources, href)
-        if len(_rendered) > 500:   # a long preview session: drop old renders rather than grow without bound
-            _rendered.clear()
         if not state.from_cache:   # a reused render came back as its placeholder: keep the text it stands for
-            _rendered[state.cache_key] = markdown
+            _rendered.put(state.cache_key, markdown)
         return restore_code(markdown, state.saved_code)
 
     def report(self, error: MacroError, line: int) -> str:
-        self.page.errors.append(f"{self.source_path(self.page.src)}:{line}: {error}")
+        self.current.errors.append(f"{self.source_path(self.current.src)}:{line}: {error}")
         return '<span class="macro-error"></span>'
 
     def source_path(self, src: str) -> str:
@@ -178,7 +203,7 @@ class BookSession:
 
     # ── helpers for the macros ──────────────────────────────────────────────
     def href(self, to_src: str, anchor: str = "") -> str:
-        return self.structure.href(self.page.src, to_src, anchor)
+        return self.structure.href(self.current.src, to_src, anchor)
 
     def numbered(self, kind: str, item_id: str):
         item = self.structure.numbered.get(item_id)
@@ -192,7 +217,7 @@ def reported(macro, name: str, session: BookSession):
     """Turn a MacroError inside a macro into a `file:line: message` entry for the page, at the line of the call."""
     @functools.wraps(macro)
     def wrapper(*args, **kwargs):
-        line = session.page.line_of_call(name, args, kwargs)
+        line = session.current.line_of_call(name, args, kwargs)
         try:
             return macro(*args, **kwargs)
         except MacroError as error:

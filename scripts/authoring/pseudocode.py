@@ -17,7 +17,7 @@ CONSTANTS = ("true", "false", "none", "null", "undefined", "empty")
 class PseudocodeLexer(RegexLexer):
     name = "Pseudocode"
     aliases = ["pseudocode", "pseudo"]
-    filenames = []
+    filenames: list[str] = []
 
     tokens = {
         "root": [
