@@ -179,7 +179,8 @@ def test_unchanged_content_reuses_the_previous_render(small_book, tmp_path):
 def test_two_builds_are_byte_identical_with_source_date_epoch(tmp_path):
     outputs = []
     for name in ("a", "b"):
-        built = build_book(write_book(tmp_path / name, scenario=SCENARIO), pdf=True, env={"SOURCE_DATE_EPOCH": "1767225600"})
+        built = build_book(write_book(tmp_path / name, scenario=SCENARIO), pdf=True,
+                           env={"SOURCE_DATE_EPOCH": "1767225600"})
         assert built.ok, built.log
         outputs.append(built.pdf.read_bytes())
     assert outputs[0] == outputs[1]
