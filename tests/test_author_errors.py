@@ -1,4 +1,5 @@
 """Fixture books with one mistake each: the build fails, names the file and line, and suggests the fix."""
+import re
 import shutil
 
 import pytest
@@ -65,13 +66,10 @@ def test_malformed_data_fails_naming_file_and_key(book, tmp_path, glossary_text,
 
 
 def test_code_with_jinja_like_text_comes_out_unchanged(book):
-    code = '{% if user %}Hello {{ user.name }}{% endif %}\n{# a Jinja comment #}'
-    page = f"# One\n\n## Heading with id {{#custom-anchor}}\n\n```jinja\n{code}\n```\n\nInline `{{{{ raw }}}}` too.\n"
-    built = book({"index.md": "# Home\n", "one.md": page, "two.md": GOOD_TWO})
+    built = book(scenario="jinja-in-code")   # tests/books/jinja-in-code/docs/one.md
     assert built.ok, built.log
     html = built.html("one")
     text = html.replace("&#39;", "'")
-    import re
     code_text = re.sub(r"<[^>]+>", "", text[text.index('<div class="language-jinja'):])
     assert "{% if user %}Hello {{ user.name }}{% endif %}" in code_text.replace("&quot;", '"')
     assert "{# a Jinja comment #}" in code_text

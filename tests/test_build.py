@@ -30,8 +30,10 @@ def test_site_loads_nothing_from_third_party_hosts(real_site):
 def test_fonts_are_vendored_and_used(real_site):
     css = (real_site / "assets" / "fonts" / "fonts.css").read_text()
     assert "Source Serif 4" in css and "Source Code Pro" in css
-    for name in re.findall(r"url\(\./([^)]+)\)", css):
-        assert (real_site / "assets" / "fonts" / name).is_file(), name
+    files = re.findall(r"url\(\./([^)]+)\)", css)
+    assert files, "fonts.css loads no font file"
+    missing = [name for name in files if not (real_site / "assets" / "fonts" / name).is_file()]
+    assert not missing, missing
     assert "fonts.googleapis" not in (real_site / "index.html").read_text()
 
 

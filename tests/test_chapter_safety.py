@@ -14,7 +14,7 @@ from macros.datafiles import check_url
 from macros.errors import DataError
 from macros.glossary import Glossary
 
-from bookbuild import FIXTURE_DATA, build_book, write_book
+from bookbuild import FIXTURE_DATA, build_book, clean_env, write_book
 
 GOOD_TWO = "# Two\n\nNothing here.\n"
 JINJA = Environment(comment_start_string="{##", comment_end_string="##}")
@@ -297,7 +297,7 @@ def test_a_cached_render_is_never_read_as_a_template_again(tmp_path):
     script = ("from mkdocs.commands.build import build; from mkdocs.config import load_config\n"
               "for _ in range(3): build(load_config('mkdocs.yml'))\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "BOOK_EDITIONS": "false"}, timeout=120)
+                            env=clean_env({"BOOK_EDITIONS": "false"}), timeout=120)
     assert result.returncode == 0, result.stderr
     html = (root / "site" / "one" / "index.html").read_text()
     assert 'title="Shown as {{ 7*7 }} literally."' in html

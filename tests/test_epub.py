@@ -14,7 +14,7 @@ import pytest
 from ebooklib import epub
 from lxml import etree
 
-from bookbuild import DEFAULT_NAV, ROOT, build_book, write_book
+from bookbuild import DEFAULT_NAV, REAL_BOOK, ROOT, build_book, unavailable, write_book
 from scripts.epub.writer import _refuse_collisions, _resource, render_epub
 from scripts.shared import highlight
 from scripts.pdf.document import BookMeta, PrintError
@@ -25,22 +25,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 META = BookMeta("T", "S", "A", "C", "(c)", "0", "2026-01-01", "D", "k")
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
-PAGES = {
-    "index.md": "# Home\n",
-    "one.md": "# First Chapter\n\n## What you will learn\n\nA {{ term(\"RTF\") }} claim.[^1]"
-              "{{ cite(\"rfc6455\") }}\n\n[^1]: A footnote.\n\n"
-              "{{ figure(\"f\", \"assets/images/favicon.svg\", \"Cap.\", alt=\"Icon\") }}\n",
-    "two.md": "# Second Chapter\n\nSee {{ fig(\"f\") }} and [the first](one.md#what-you-will-learn) and "
-              "[elsewhere](https://example.com/).\n\nAn HTML attribute data-epub-type= is prose here.\n\n"
-              "```html\n<aside data-epub-type=\"footnote\">kept as written</aside>\n```\n",
-}
+SCENARIO = "epub"   # tests/books/epub/docs: a term, a citation, a footnote, a figure, links, epub:type look-alikes
 
 
 @pytest.fixture(scope="module")
 def small_epub(tmp_path_factory) -> Path:
-    built = build_book(write_book(tmp_path_factory.mktemp("epub") / "book", PAGES), pdf=True)
+    built = build_book(write_book(tmp_path_factory.mktemp("epub") / "book", scenario=SCENARIO), pdf=True)
     assert built.ok, built.log
-    return built.site / "downloads" / "productionizing-ml-inference-apis.epub"
+    return built.epub
 
 
 def package(path: Path):
@@ -101,8 +93,8 @@ def test_pages_whose_names_slug_alike_both_reach_the_epub(tmp_path):
     for title in ("The dash page.", "The slash page.", "A chapter called nav."):
         assert sum(title in text for text in texts.values()) == 1, title
     assert "Contents" in texts["EPUB/nav.xhtml"]
-    if EPUBCHECK_JAR.exists() and shutil.which("java"):
-        assert "No errors or warnings detected" in epubcheck(output)
+    report = epubcheck(output)
+    assert "No errors or warnings detected" in report, report
 
 
 def test_two_items_with_one_name_fail_instead_of_writing_a_broken_epub():
@@ -152,10 +144,11 @@ def test_every_internal_link_resolves_to_a_file_and_anchor(small_epub):
 
 def test_no_remote_resources(small_epub):
     archive, _ = package(small_epub)
-    for name, tree in xhtml_files(archive).items():
-        for element in tree.iter("{*}img", "{*}link", "{*}script", "{*}source"):
-            address = element.get("src") or element.get("href") or ""
-            assert not re.match(r"[a-z]+:|//", address), f"{name}: {address}"
+    loaded = [(name, element.get("src") or element.get("href") or "") for name, tree in xhtml_files(archive).items()
+              for element in tree.iter("{*}img", "{*}link", "{*}script", "{*}source")]
+    assert any(address.endswith(".svg") for _, address in loaded), "the figure's image is not in the EPUB"
+    remote = [f"{name}: {address}" for name, address in loaded if re.match(r"[a-z]+:|//", address)]
+    assert not remote, remote
     css = archive.read("EPUB/style.css").decode()
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", css)
     assert "font/woff2" in archive.read("EPUB/content.opf").decode()
@@ -185,9 +178,10 @@ def test_footnotes_are_epub_footnotes_and_figures_keep_alt_text(small_epub):
 def test_two_builds_are_byte_identical_with_source_date_epoch(tmp_path):
     outputs = []
     for name in ("a", "b"):
-        built = build_book(write_book(tmp_path / name, PAGES), pdf=True, env={"SOURCE_DATE_EPOCH": "1767225600"})
+        built = build_book(write_book(tmp_path / name, scenario=SCENARIO), pdf=True,
+                           env={"SOURCE_DATE_EPOCH": "1767225600"})
         assert built.ok, built.log
-        outputs.append((built.site / "downloads" / "productionizing-ml-inference-apis.epub").read_bytes())
+        outputs.append(built.epub.read_bytes())
     assert outputs[0] == outputs[1]
     assert b"2026-01-01T00:00:00Z" in zipfile.ZipFile(__import__("io").BytesIO(outputs[0])).read("EPUB/content.opf")
 
@@ -221,24 +215,20 @@ def test_failed_epub_leaves_the_previous_file(small_epub, tmp_path):
 
 
 def epubcheck(path: Path) -> str:
+    if not (EPUBCHECK_JAR.exists() and shutil.which("java")):
+        unavailable("epubcheck is not installed (scripts/setup --test installs it)")
     result = subprocess.run(["java", "-jar", str(EPUBCHECK_JAR), str(path)], capture_output=True, text=True,
                             timeout=300)
     return result.stdout + result.stderr
 
 
-needs_epubcheck = pytest.mark.skipif(not (EPUBCHECK_JAR.exists() and shutil.which("java")),
-                                     reason="epubcheck is not installed (scripts/setup --test installs it)")
-
-
-@needs_epubcheck
 def test_epubcheck_is_clean_on_the_small_book(small_epub):
     report = epubcheck(small_epub)
     assert "No errors or warnings detected" in report, report
 
 
-@needs_epubcheck
 def test_epubcheck_is_clean_on_the_real_book(real_site):
-    report = epubcheck(real_site / "downloads" / "productionizing-ml-inference-apis.epub")
+    report = epubcheck(real_site / "downloads" / REAL_BOOK.epub_name)
     assert "No errors or warnings detected" in report, report
 
 
@@ -246,10 +236,7 @@ def ace_violations(path: Path, report_dir: Path) -> list[str]:
     """Ace by DAISY's serious and critical findings. Without Ace or Chromium the test skips on a workstation and
     fails in CI, where a missing checker must not pass for a clean book."""
     if not (ACE.exists() and CHROMIUM.exists()):
-        message = "Ace by DAISY needs `npm ci` and Chromium at /usr/bin/chromium (scripts/setup --test)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("Ace by DAISY needs `npm ci` and Chromium at /usr/bin/chromium (scripts/setup --test)")
     # Debian's Chromium instead of Puppeteer's download (package.json sets skipDownload for `npm ci`).
     environment = {**os.environ, "PUPPETEER_EXECUTABLE_PATH": str(CHROMIUM), "PUPPETEER_SKIP_DOWNLOAD": "1"}
     result = subprocess.run([str(ACE), "--force", "--silent", "--outdir", str(report_dir), str(path)],
@@ -268,4 +255,4 @@ def test_ace_finds_nothing_serious_in_the_small_book(small_epub, tmp_path):
 
 
 def test_ace_finds_nothing_serious_in_the_real_book(real_site, tmp_path):
-    assert ace_violations(real_site / "downloads" / "productionizing-ml-inference-apis.epub", tmp_path / "ace") == []
+    assert ace_violations(real_site / "downloads" / REAL_BOOK.epub_name, tmp_path / "ace") == []

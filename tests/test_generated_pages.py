@@ -9,19 +9,13 @@ from macros import glossary as glossary_module
 from macros.citations import Bibliography
 from bookbuild import FIXTURE_DATA
 
-PAGES = {
-    "index.md": "# Home\n\n{{ contents() }}\n",
-    "one.md": '# First\n\nA {{ term("RTF") }} figure.{{ cite("rfc6455") }}\n\n## Section A\n\n'
-              '{{ figure("pipeline", "assets/images/favicon.svg", "The pipeline.", alt="Boxes and arrows") }}\n',
-    "two.md": '# Second\n\nAgain {{ term("RTF") }} and {{ term("WER") }}, see {{ fig("pipeline") }}.'
-              '{{ cite("triton-batching") }}\n\n{{ table_caption("codecs", "Codecs.") }}\n\n| a | b |\n|---|---|\n| 1 | 2 |\n',
-}
+SCENARIO = "generated"   # tests/books/generated/docs: the contents, terms, citations, a figure and a table
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     from bookbuild import build_book, write_book
-    result = build_book(write_book(tmp_path_factory.mktemp("gen") / "book", PAGES))
+    result = build_book(write_book(tmp_path_factory.mktemp("gen") / "book", scenario=SCENARIO))
     assert result.ok, result.log
     return result
 

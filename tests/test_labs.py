@@ -154,7 +154,9 @@ def test_latency_budget_says_what_each_stage_figure_is_and_that_percentiles_do_n
 
 @pytest.mark.parametrize("lab_id", ["batching", "latency_budget"])
 def test_charts_are_self_contained_accessible_svg_on_their_own_background(tmp_path, lab_id):
-    for chart in run(lab_id, quick=True, cache_dir=tmp_path).result.charts:
+    charts = run(lab_id, quick=True, cache_dir=tmp_path).result.charts
+    assert charts, f"{lab_id} drew no chart"
+    for chart in charts:
         root = etree.fromstring(chart.svg.encode())
         assert root.get("role") == "img"
         assert root.find(f"{SVG}title").text == chart.title

@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from bookbuild import build_book, write_book
+from bookbuild import REAL_BOOK, build_book, write_book
 from scripts.pdf.render import SiteOnlyFetcher, render_pdf
 from scripts.pdf.document import BookMeta, PrintError, wrap_code
 from weasyprint.urls import FatalURLFetchingError
 
-CHAPTER = "# {title}\n\n## What you will learn\n\nSome {{{{ term(\"RTF\") }}}} text.\n\n## More\n\n{body}\n"
-PAGES = {
-    "index.md": "# Home\n",
-    "one.md": CHAPTER.format(title="First Chapter", body="See {{ fig(\"f\") }} and [the second](two.md#more)."
-                             "[^1]\n\n[^1]: A footnote.\n\n{{ figure(\"f\", \"assets/images/favicon.svg\", \"Cap.\", alt=\"Icon\") }}"),
-    "two.md": CHAPTER.format(title="Second Chapter", body="An [external link](https://example.com/page)."),
-}
+SCENARIO = "pdf"   # tests/books/pdf/docs: two chapters with a term, a figure, a footnote, internal and external links
 META = BookMeta("Title", "Subtitle", "Author", "A companion", "(c)", "0.1.0", "2026-01-01", "About", "kw")
 
 
@@ -32,7 +26,7 @@ def pdf_text(path: Path, first=None, last=None) -> str:
 
 @pytest.fixture(scope="module")
 def small_book(tmp_path_factory):
-    built = build_book(write_book(tmp_path_factory.mktemp("pdf") / "book", PAGES), pdf=True)
+    built = build_book(write_book(tmp_path_factory.mktemp("pdf") / "book", scenario=SCENARIO), pdf=True)
     assert built.ok, built.log
     return built
 
@@ -185,7 +179,8 @@ def test_unchanged_content_reuses_the_previous_render(small_book, tmp_path):
 def test_two_builds_are_byte_identical_with_source_date_epoch(tmp_path):
     outputs = []
     for name in ("a", "b"):
-        built = build_book(write_book(tmp_path / name, PAGES), pdf=True, env={"SOURCE_DATE_EPOCH": "1767225600"})
+        built = build_book(write_book(tmp_path / name, scenario=SCENARIO), pdf=True,
+                           env={"SOURCE_DATE_EPOCH": "1767225600"})
         assert built.ok, built.log
         outputs.append(built.pdf.read_bytes())
     assert outputs[0] == outputs[1]
@@ -194,20 +189,20 @@ def test_two_builds_are_byte_identical_with_source_date_epoch(tmp_path):
 
 def test_real_book_pdf_has_every_chapter_bookmarked_and_its_contents_right(real_site):
     import json
-    pdf = real_site / "downloads" / "productionizing-ml-inference-apis.pdf"
+    pdf = real_site / "downloads" / REAL_BOOK.pdf_name
     reader = PdfReader(pdf)
     pages = outline_pages(reader)
     chapters = [c for c in json.loads((real_site / "xref.json").read_text())["chapters"] if c["url"]]
     assert {c["title"] for c in chapters} <= set(pages)
     contents = " ".join(pdf_text(pdf, pages["Contents"] + 1, pages["Contents"] + 2).split())
     parts = [c["part"] for c in chapters if c["part"]]
-    if not parts:
-        return   # no numbered chapter yet: nothing in the body to check
+    numbered = [c for c in chapters if c["number"]]
+    assert parts and numbered, "the real book has no Part with numbered chapters: nothing here would be checked"
     body_start = pages[parts[0].partition(":")[2].strip()]   # the first part divider is printed page 1
-    for chapter in chapters:
-        if chapter["number"]:
-            printed = int(re.search(rf"{re.escape(chapter['title'])}[ .]+(\d+)", contents).group(1))
-            assert printed == pages[chapter["title"]] - body_start + 1, chapter["title"]
+    for chapter in numbered:
+        entry = re.search(rf"{re.escape(chapter['title'])}[ .]+(\d+)", contents)
+        assert entry, f"{chapter['title']} is not in the printed contents"
+        assert int(entry.group(1)) == pages[chapter["title"]] - body_start + 1, chapter["title"]
 
 
 def structure_elements(reader: PdfReader, kind: str) -> list:
@@ -233,7 +228,7 @@ def test_figures_carry_their_alt_text_in_the_tagged_pdf(small_book):
 
 
 def test_trim_size_is_configurable(tmp_path):
-    built = build_book(write_book(tmp_path / "a4", PAGES), pdf=True, env={"BOOK_PAGE_SIZE": "A4"})
+    built = build_book(write_book(tmp_path / "a4", scenario=SCENARIO), pdf=True, env={"BOOK_PAGE_SIZE": "A4"})
     assert built.ok, built.log
     box = PdfReader(built.pdf).pages[5].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)

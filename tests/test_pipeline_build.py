@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import MKDOCS, QUIET, ROOT, build_book, write_book
+from bookbuild import MKDOCS, REAL_BOOK, ROOT, build_book, clean_env, write_book
 
 BOOK = str(Path(sys.executable).parent / "book")
 PAGES = {"index.md": "# Home\n", "one.md": "# One\n\nSome {{ term(\"RTF\") }} text.\n", "two.md": "# Two\n"}
-OUTPUTS = ("index.html", "one/index.html", "downloads/productionizing-ml-inference-apis.pdf",
-           "downloads/productionizing-ml-inference-apis.epub")
+OUTPUTS = ("index.html", "one/index.html", f"downloads/{REAL_BOOK.pdf_name}", f"downloads/{REAL_BOOK.epub_name}")
 
 
 def snapshot(site: Path) -> dict:
@@ -75,7 +74,7 @@ def test_a_failed_build_into_another_folder_keeps_that_folder(built_book, tmp_pa
     root, _ = built_book
     elsewhere = tmp_path / "elsewhere"
     command = [MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml"), "-d", str(elsewhere)]
-    environment = {**os.environ, **QUIET, "BOOK_EDITIONS": "false"}
+    environment = clean_env({"BOOK_EDITIONS": "false"})
     assert subprocess.run(command, cwd=root, env=environment, capture_output=True).returncode == 0
     index = (elsewhere / "index.html").read_bytes()
     (root / "docs" / "one.md").write_text("# One\n\n{{ term(\"NO-SUCH-TERM\") }}\n", encoding="utf-8")
@@ -89,7 +88,7 @@ def test_an_interrupted_build_publishes_nothing(built_book, stop_signal):
     root, before = built_book
     (root / "docs" / "one.md").write_text("# One\n\nChanged text.\n", encoding="utf-8")
     build = subprocess.Popen([MKDOCS, "build", "--strict", "-f", str(root / "mkdocs.yml")], cwd=root,
-                             env={**os.environ, **QUIET, "BOOK_EDITIONS": "true"},
+                             env=clean_env({"BOOK_EDITIONS": "true"}),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     staged_page = root / ".site.staging" / "one" / "index.html"
     deadline = time.monotonic() + 120
@@ -119,7 +118,7 @@ def test_a_second_build_at_once_is_refused_naming_the_lock_and_its_holder(built_
 def test_killing_scripts_build_stops_mkdocs(tmp_path):
     root = write_book(tmp_path / "book", PAGES)
     config = str(root / "mkdocs.yml")
-    build = subprocess.Popen([str(ROOT / "scripts" / "build"), "-f", config], env={**os.environ, "BOOK_EDITIONS": "true"},
+    build = subprocess.Popen([str(ROOT / "scripts" / "build"), "-f", config], env=clean_env({"BOOK_EDITIONS": "true"}),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
@@ -198,7 +197,7 @@ def test_setup_waits_for_the_package_lock_and_fails_clearly_when_apt_cannot_run(
 
 def test_book_pdf_and_epub_build_once_and_say_where_the_edition_is(tmp_path):
     root = write_book(tmp_path / "book", PAGES)
-    for verb, name in (("pdf", "productionizing-ml-inference-apis.pdf"), ("epub", "productionizing-ml-inference-apis.epub")):
+    for verb, name in (("pdf", REAL_BOOK.pdf_name), ("epub", REAL_BOOK.epub_name)):
         result = subprocess.run([BOOK, "-f", str(root / "mkdocs.yml"), verb], cwd=root, capture_output=True,
                                 text=True, timeout=300)
         assert result.returncode == 0, result.stdout + result.stderr

@@ -10,7 +10,7 @@ from lxml import etree
 from PIL import Image
 from pypdf import PdfReader
 
-from bookbuild import build_book, write_book
+from bookbuild import REAL_BOOK, build_book, write_book
 
 BOOK = str(Path(sys.executable).parent / "book")
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="60" viewBox="0 0 300 60">'
@@ -179,7 +179,7 @@ def test_the_cover_companion_line_is_not_hyphenated(footnote_book):
 
 
 def test_the_contents_does_not_end_on_a_near_empty_page(real_site):
-    pdf = real_site / "downloads" / "productionizing-ml-inference-apis.pdf"
+    pdf = real_site / "downloads" / REAL_BOOK.pdf_name
     where = outline_pages(PdfReader(pdf))
     first = where["Contents"]
     following = min(page for page in where.values() if page > first)   # the next bookmark's page

@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.request
 
-from bookbuild import QUIET, write_book
+from bookbuild import clean_env, write_book
 from test_pipeline_build import BOOK, PAGES, free_port, port_open, processes_mentioning, stop
 
 
@@ -29,7 +29,7 @@ def wait_for(condition, seconds: float) -> bool:
 def test_a_page_that_stops_building_shows_its_errors_in_the_preview(tmp_path):
     root = write_book(tmp_path / "book", PAGES)
     config, port = str(root / "mkdocs.yml"), free_port()
-    serve = subprocess.Popen([BOOK, "-f", config, "serve", "-a", f"127.0.0.1:{port}"], env={**os.environ, **QUIET},
+    serve = subprocess.Popen([BOOK, "-f", config, "serve", "-a", f"127.0.0.1:{port}"], env=clean_env(),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     page = f"http://127.0.0.1:{port}/productionizing-ml-inference-apis/one/"
     try:

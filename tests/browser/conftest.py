@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from bookbuild import unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, started the way this machine allows: no sandbox as root, no background calls to Google.
@@ -85,7 +87,7 @@ def site_url(real_site):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: scripts/setup --test installs Debian's chromium")
+        unavailable(f"{CHROMIUM} is missing: scripts/setup --test installs Debian's chromium")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
