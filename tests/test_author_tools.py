@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from jinja2 import Environment
 from lxml import html as lxml_html
 from mkdocs.config import load_config
 
 from bookbuild import FIXTURE_DATA, QUIET, build_book, write_book
 from macros.session import BookSession
+from macros.structure import literal_calls
 from scripts.authoring import checks, cli
 from scripts.authoring.checks import (BuiltPage, CheckError, bare_acronyms, built_pages, heading_structure, images,
                                       placeholders, source_fields, spelling, unreferenced_numbered, unused_data)
@@ -306,3 +308,28 @@ def test_pseudocode_is_highlighted_at_build_time(book):
     assert built.ok, built.log
     html = built.html("one")
     assert '<span class="k">for each</span>' in html and '<span class="k">send</span>' in html
+
+
+# ── the pre-scan reads calls as Jinja does ───────────────────────────────────
+def test_pre_scan_reads_macro_calls_with_jinja_not_a_regex():
+    jinja = Environment(comment_start_string="{##", comment_end_string="##}")
+    text = ('# T {#t}\n\n{{ term("Little\'s law") }} and {{ cite("a", "b") }}.\n\n'
+            '```\n{{ term("in-code") }}\n```\n\n`{{ figure("in-span", "x.svg", "c") }}` {## term("in-comment") ##}\n\n'
+            '{% call recap(5) %}{{ figure("inside", "x.svg", "c", alt="a") }}{% endcall %}\n')
+    assert list(literal_calls(jinja, text)) == [("term", ("Little's law",)), ("cite", ("a", "b")), ("recap", ()),
+                                                ("figure", ("inside", "x.svg", "c"))]
+    assert list(literal_calls(jinja, "{{ term(")) == []   # not Jinja: the page's render reports it
+
+
+def test_a_term_with_an_apostrophe_gets_its_glossary_back_link(tmp_path):
+    data = shutil.copytree(FIXTURE_DATA, tmp_path / "data")
+    glossary = data / "glossary.yml"
+    glossary.write_text(glossary.read_text(encoding="utf-8")
+                        + "- term: Little's law\n  definition: Items in a system equal arrival rate times time.\n",
+                        encoding="utf-8")
+    result = build_book(write_book(tmp_path / "book", {"index.md": "# Home\n", "two.md": "# Two\n",
+                                                       "one.md": "# One\n\nBy {{ term(\"Little's law\") }}.\n"},
+                                   data=data))
+    assert result.ok, result.log
+    entry = lxml_html.fromstring(result.html("glossary")).get_element_by_id("term-littles-law").getnext()
+    assert "Used in: Chapter 1" in entry.text_content()
