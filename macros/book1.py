@@ -123,6 +123,7 @@ def macros(session) -> dict:
             raise MacroError("recap() is a block: write {% call recap(5, \"Section\") %} ... {% endcall %}")
         found = session.book1.chapter(chapter)
         heading = title or section or found.title
-        return render_recap(book1(chapter, section), caller(), heading)
+        reference = book1(chapter, section)   # first: its data-line is the recap's, not a call in the body
+        return render_recap(reference, caller(), heading)
 
     return {"book1": book1, "recap": recap}
