@@ -7,6 +7,7 @@ from markdown.extensions.toc import slugify, unique
 
 from .datafiles import DATA_DIR, TEXT, TEXT_LIST, FieldType, check_fields, load_yaml, require, where
 from .errors import DataError, MacroError, closest
+from .figures import call_line, line_attribute
 
 BOOK1_FILE = DATA_DIR / "book1.yml"
 # A stem becomes a path in links to the hosted Book 1, so it may only be a plain slug (no scheme, no "..").
@@ -78,7 +79,8 @@ class Book1Inventory:
 
 def _anchors(sections, where: str) -> dict:
     """Section anchors as MkDocs makes them: slugified titles, de-duplicated in order."""
-    seen, anchors = set(), {}
+    seen: set[str] = set()
+    anchors: dict[str, str] = {}
     for title in sections:
         if title in anchors:
             raise DataError(f"{where}: duplicate section {title!r}")
@@ -86,7 +88,8 @@ def _anchors(sections, where: str) -> dict:
     return anchors
 
 
-def render_reference(inventory: Book1Inventory, base_url: str, label, section: str | None = None) -> str:
+def render_reference(inventory: Book1Inventory, base_url: str, label: int | str, section: str | None = None,
+                     line: int = 0) -> str:
     """The inline reference: a link to the hosted Book 1 when its URL is known, a styled citation otherwise."""
     chapter = inventory.chapter(label)
     anchor = inventory.anchor(chapter, section) if section else ""
@@ -96,6 +99,7 @@ def render_reference(inventory: Book1Inventory, base_url: str, label, section: s
     attributes = f'class="xref-book1" data-chapter="{escape(chapter.label)}"'
     if section:
         attributes += f' data-section="{escape(anchor)}"'
+    attributes += line_attribute(line)
     if base_url:
         href = f"{base_url.rstrip('/')}/{chapter.stem}/" + (f"#{anchor}" if anchor else "")
         return f'<a {attributes} href="{escape(href)}">{text}</a>'
@@ -112,13 +116,14 @@ def render_recap(reference_html: str, body: str, title: str) -> str:
 
 def macros(session) -> dict:
     def book1(chapter: int | str, section: str | None = None) -> str:
-        return render_reference(session.book1, session.book1_url, chapter, section)
+        return render_reference(session.book1, session.book1_url, chapter, section, call_line(session.page))
 
     def recap(chapter: int | str, section: str | None = None, title: str | None = None, caller=None) -> str:
         if caller is None:
             raise MacroError("recap() is a block: write {% call recap(5, \"Section\") %} ... {% endcall %}")
         found = session.book1.chapter(chapter)
         heading = title or section or found.title
-        return render_recap(book1(chapter, section), caller(), heading)
+        reference = book1(chapter, section)   # first: its data-line is the recap's, not a call in the body
+        return render_recap(reference, caller(), heading)
 
     return {"book1": book1, "recap": recap}

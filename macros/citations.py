@@ -6,6 +6,7 @@ from pathlib import Path
 from .datafiles import (ADDRESS_SCHEMES, DATA_DIR, TEXT, check_date_parts, check_fields, check_url, load_yaml, require,
                         where)
 from .errors import DataError, MacroError, closest
+from .figures import call_line, line_attribute
 
 BIBLIOGRAPHY_DIR = DATA_DIR / "bibliography"
 WORKS_CITED_PAGE = "works-cited.md"
@@ -103,10 +104,10 @@ def _check_date(value, at: str) -> None:
     check_date_parts(value["date-parts"], at)
 
 
-def render_citation(numbered: list[tuple[int, str]]) -> str:
+def render_citation(numbered: list[tuple[int, str]], line: int = 0) -> str:
     """[1] or [1, 4]: each number links to the entry in the chapter's reference list."""
     links = ", ".join(f'<a href="#ref-{escape(key)}" data-key="{escape(key)}">{n}</a>' for n, key in numbered)
-    return f'<span class="citation">[{links}]</span>'
+    return f'<span class="citation"{line_attribute(line)}>[{links}]</span>'
 
 
 def render_reference_list(sources: list[Source], works_cited_href: str) -> str:
@@ -192,7 +193,7 @@ def macros(session) -> dict:
             if key not in session.page.cited:
                 session.page.cited.append(key)
             numbered.append((session.page.cited.index(key) + 1, key))
-        return render_citation(numbered)
+        return render_citation(numbered, call_line(session.page))
 
     def works_cited() -> str:
         structure = session.structure

@@ -6,6 +6,7 @@ from markdown.extensions.toc import slugify
 
 from .datafiles import DATA_DIR, FLAG, TEXT, TEXT_LIST, check_fields, load_yaml, require, where
 from .errors import DataError, MacroError, closest
+from .figures import call_line, line_attribute
 
 GLOSSARY_FILE = DATA_DIR / "glossary.yml"
 GLOSSARY_PAGE = "glossary.md"
@@ -98,13 +99,14 @@ def parse_form(form: str) -> tuple[bool, bool]:
     return "plural" in words, "capital" in words
 
 
-def render_term(term: GlossaryTerm, first_use: bool, plural: bool, capital: bool, glossary_href: str) -> str:
+def render_term(term: GlossaryTerm, first_use: bool, plural: bool, capital: bool, glossary_href: str,
+                line: int = 0) -> str:
     text = term.long(plural) if first_use else term.short(plural)
     if capital:
         text = text[:1].upper() + text[1:]
     return (
         f'<a class="term" href="{glossary_href}#{term.anchor}" data-term="{escape(term.term)}" '
-        f'title="{escape(term.definition)}">{escape(text)}</a>'
+        f'title="{escape(term.definition)}"{line_attribute(line)}>{escape(text)}</a>'
     )
 
 
@@ -150,7 +152,7 @@ def macros(session) -> dict:
         plural, capital = parse_form(form)
         first_use = key not in session.page.terms_seen
         session.page.terms_seen.add(key)
-        return render_term(entry, first_use, plural, capital, session.href(GLOSSARY_PAGE))
+        return render_term(entry, first_use, plural, capital, session.href(GLOSSARY_PAGE), call_line(session.page))
 
     def glossary_page() -> str:
         structure = session.structure

@@ -3,23 +3,25 @@
 Numbers come from the nav, not from file names: the pages inside sections whose title starts with "Part" are the
 chapters, numbered in order. The pre-scan finds figure and table ids before any page renders, so that fig() and
 table() can refer forwards to a later chapter; it also lists the terms and citations each page uses, for the
-Glossary and Works Cited back-links.
+Glossary and Works Cited back-links. It reads the macro calls with Jinja's own parser, configured as the macros
+plugin renders the page, with code protected as the render protects it (macros/codeguard.py): the calls it finds
+are the calls that run. A call that is not literal, or a page that is not valid Jinja, is left to the page's own
+render, which reports it with its line.
 """
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .codeguard import strip_code
+from jinja2 import Environment, TemplateSyntaxError, nodes
+
+from .codeguard import protect_code
 from .errors import MacroError
 
-CALL = r"\b{name}\(\s*[\"']([^\"']+)[\"']"
-FIGURE_CALL = re.compile(CALL.format(name="figure"))
-TABLE_CALL = re.compile(CALL.format(name="table_caption"))
-TERM_CALL = re.compile(CALL.format(name="term"))
-CITE_CALL = re.compile(r"\bcite\(([^)]*)\)")
-QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 H1 = re.compile(r"^#\s+(.+?)\s*(\{.*\})?\s*$", re.M)
+JINJA_OPTIONS = ("block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+                 "comment_start_string", "comment_end_string")
 
 
 @dataclass
@@ -64,10 +66,11 @@ class BookStructure:
                 page.number = chapter
             pages.append(page)
         structure = cls(pages, config.get("use_directory_urls", True))
-        structure.scan(Path(config["docs_dir"]))
+        structure.scan(Path(config["docs_dir"]), page_jinja(config))
         return structure
 
-    def scan(self, docs_dir: Path) -> None:
+    def scan(self, docs_dir: Path, jinja: Environment | None = None) -> None:
+        jinja = jinja or Environment()
         for page in self.pages.values():
             path = docs_dir / page.src
             if not path.is_file():
@@ -75,11 +78,11 @@ class BookStructure:
             text = path.read_text(encoding="utf-8")
             heading = H1.search(text)
             page.title = heading.group(1) if heading else page.nav_title or page.src
-            code_free = strip_code(text)
-            page.terms = set(TERM_CALL.findall(code_free))
-            page.citations = [k for call in CITE_CALL.findall(code_free) for k in QUOTED.findall(call)]
-            page.figures = FIGURE_CALL.findall(code_free)
-            page.tables = TABLE_CALL.findall(code_free)
+            calls = list(literal_calls(jinja, text))
+            page.terms = {args[0] for name, args in calls if name == "term" and args}
+            page.citations = [key for name, args in calls if name == "cite" for key in args]
+            page.figures = [args[0] for name, args in calls if name == "figure" and args]
+            page.tables = [args[0] for name, args in calls if name == "table_caption" and args]
             self._number(page, "figure", page.figures)
             self._number(page, "table", page.tables)
 
@@ -130,6 +133,29 @@ class BookStructure:
         edition holds: a back-link from the Glossary to the landing page would break in the PDF and EPUB."""
         return [(page.label, self.href(from_src, page.src)) for page in self.pages.values()
                 if predicate(page) and self.in_every_edition(page.src)]
+
+
+def page_jinja(config) -> Environment:
+    """A Jinja environment with the delimiters the macros plugin renders pages with (mkdocs.yml's j2_* options)."""
+    plugin = (config.get("plugins") or {}).get("macros")
+    options = getattr(plugin, "config", None) or {}
+    return Environment(**{name: options[f"j2_{name}"] for name in JINJA_OPTIONS if options.get(f"j2_{name}")})
+
+
+def literal_calls(jinja: Environment, text: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(macro name, leading string arguments) of each macro call in a page, in source order; code is not read."""
+    try:
+        tree = jinja.parse(protect_code(text)[0])
+    except TemplateSyntaxError:
+        return   # the page's render reports it, with its line
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name):
+            args = []
+            for arg in call.args:
+                if not (isinstance(arg, nodes.Const) and isinstance(arg.value, str)):
+                    break
+                args.append(arg.value)
+            yield call.node.name, tuple(args)
 
 
 def _walk(items, part=None):

@@ -4,8 +4,8 @@
     book serve        live preview; add --editions to make the PDF and EPUB on every rebuild
     book pdf | epub   build the site with its editions and say where that edition is
     book pdf --chapter N   one chapter as it prints, for proofing (build/proof/chapter-N.pdf)
-    book check        the strict build, then the book's own rules (file:line: message)
-    book stats        words, figures, tables, citations... per chapter; --json for machines
+    book check        a strict build, then the book's own rules over the built pages (file:line: message)
+    book stats        words, figures, tables, citations... per chapter, from a strict build; --json for machines
 
 Each verb wraps the functions the build itself uses; the exit status says whether anything failed.
 """
@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mkdocs.config import load_config
@@ -119,15 +121,28 @@ def proof_chapter(args) -> int:
     return 0
 
 
-def check(args) -> int:
-    from macros.session import BookSession
-    from scripts.authoring.checks import run_checks
+@contextmanager
+def built_site(verb: str, config_file: str) -> Iterator[Path | None]:
+    """The book built once, strictly and without its editions, into a temporary folder that the verb reads;
+    None (after saying so) when the build failed."""
     with tempfile.TemporaryDirectory() as site:
-        status = mkdocs("build", "--strict", "-q", "-f", args.config_file, "-d", site, editions=False)
-    if status:
-        print("book check: the strict build failed (see above)", file=sys.stderr)
-        return status
-    findings = run_checks(BookSession(load_config(args.config_file)))
+        status = mkdocs("build", "--strict", "-q", "-f", config_file, "-d", site, editions=False)
+        if status:
+            print(f"book {verb}: the strict build failed (see above)", file=sys.stderr)
+        yield None if status else Path(site)
+
+
+def check(args: argparse.Namespace) -> int:
+    from macros.session import BookSession
+    from scripts.authoring.checks import CheckError, run_checks
+    with built_site("check", args.config_file) as site:
+        if site is None:
+            return 1
+        try:
+            findings = run_checks(BookSession(load_config(args.config_file)), site)
+        except CheckError as error:
+            print(f"book check: {error}", file=sys.stderr)
+            return 1
     for finding in findings:
         print(finding)
     errors = sum(f.severity == "error" for f in findings)
@@ -135,10 +150,13 @@ def check(args) -> int:
     return 1 if errors else 0
 
 
-def stats(args) -> int:
+def stats(args: argparse.Namespace) -> int:
     from macros.session import BookSession
     from scripts.authoring.stats import as_json, as_table, chapter_stats
-    rows = chapter_stats(BookSession(load_config(args.config_file)))
+    with built_site("stats", args.config_file) as site:
+        if site is None:
+            return 1
+        rows = chapter_stats(BookSession(load_config(args.config_file)), site)
     print(json.dumps(as_json(rows), indent=1) if args.json else as_table(rows))
     return 0
 

@@ -1,23 +1,22 @@
 """`book stats`: per chapter, what it holds and how long it is against the length BOOK.md sets.
 
-The reading time is computed here once, from a page's Markdown source, for `book stats` and for the minutes the
-site shows above each chapter (scripts/web/site.py), so the two always agree.
+Everything is read from the built site, where the macros have marked up what they resolved (figures, tables,
+citations, Book 1 references, terms). Words and reading time come from scripts/shared/reading.py, the same function
+that gives the minutes the site shows above each chapter, so the two always agree.
 """
-import math
-import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
-from mkdocs.utils.meta import get_data
+from lxml.html import HtmlElement
 
-from macros.codeguard import mask_code
 from macros.session import BookSession
+from scripts.shared.reading import minutes_for, prose_words
 
-from .checks import MACRO, book_pages
-
-WORDS_PER_MINUTE = 230          # an estimate for reading prose; not a measurement
+from .checks import built_pages
 
 TARGETS = {"preface": (1300, 1800), "chapter": (5000, 8000)}   # BOOK.md: preface about 1,500; chapters 5,000-8,000
-WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
+COLUMNS = ("words", "figures", "tables", "citations", "book1_references", "glossary_terms", "pseudocode_blocks",
+           "reading_minutes")
 
 
 @dataclass
@@ -35,51 +34,37 @@ class ChapterStats:
     reading_minutes: int
 
 
-def prose_words(prose: str) -> int:
-    """Words a reader reads: code blanked, term() kept as its key, other macro calls and markup left out."""
-    text = re.sub(r"\{\{\s*term\(\s*[\"']([^\"']+)[\"'][^}]*\}\}", r" \1 ", prose)
-    text = MACRO.sub(" ", text)
-    text = re.sub(r"<[^>]+>|\]\([^)]*\)|[#*_|`>\[\]]", " ", text)
-    return len(WORD.findall(text))
-
-
-def source_words(source: str) -> int:
-    """The prose words of a page's Markdown source: front matter left out, code blanked."""
-    markdown, _meta = get_data(source)
-    return prose_words(mask_code(markdown))
-
-
-def reading_minutes(source: str) -> int:
-    """Whole minutes to read a page (its Markdown source) at WORDS_PER_MINUTE, at least one."""
-    return max(1, math.ceil(source_words(source) / WORDS_PER_MINUTE))
-
-
-def chapter_stats(session: BookSession) -> list[ChapterStats]:
+def chapter_stats(session: BookSession, site_dir: Path) -> list[ChapterStats]:
+    """One row per chapter of a site built from this session's configuration."""
     rows = []
-    for page, source in zip(book_pages(session), _sources(session)):
-        words = source_words(page.text)
+    for page in built_pages(session, site_dir):
+        article = page.article
+        words = prose_words(article)
         low, high = TARGETS["chapter" if page.numbered else "preface"]
         rows.append(ChapterStats(
-            path=page.path, title=(f"{source.label}: " if source.number else "") + source.title, words=words,
+            path=page.path, title=_title(session, page.path, article), words=words,
             target=f"{low}-{high}" + ("" if low <= words <= high else (" (short)" if words < low else " (long)")),
-            figures=len(source.figures), tables=len(source.tables), citations=len(set(source.citations)),
-            book1_references=len(re.findall(r"\b(?:book1|recap)\(", page.prose)),
-            glossary_terms=len(source.terms),
-            pseudocode_blocks=len(re.findall(r"^\s*(`{3,}|~{3,})\s*pseudocode\b", page.text, re.M)),
-            reading_minutes=reading_minutes(page.text),
+            figures=len(article.cssselect("figure.numbered-figure")),
+            tables=len(article.cssselect("p.table-caption")),
+            citations=len({a.get("data-key") for a in article.cssselect(".citation a[data-key]")}),
+            book1_references=len(article.cssselect(".xref-book1")),
+            glossary_terms=len({a.get("data-term") for a in article.cssselect("a.term[data-term]")}),
+            pseudocode_blocks=len(article.cssselect(".language-pseudocode")),
+            reading_minutes=minutes_for(words),
         ))
     return rows
 
 
-def _sources(session: BookSession):
-    return [page for page in session.structure.pages.values()
-            if (session.docs_dir / page.src).is_file() and page.src not in ("index.md", "glossary.md", "works-cited.md")]
+def _title(session: BookSession, path: str, article: HtmlElement) -> str:
+    """'Chapter 3: GPU Optimization', the title as the built page shows it."""
+    heading = next(article.iter("h1"), None)
+    title = heading.text_content().rstrip("¶").strip() if heading is not None else path
+    chapter = next((p for p in session.structure.pages.values() if session.source_path(p.src) == path), None)
+    return f"{chapter.label}: {title}" if chapter and chapter.number else title
 
 
-def totals(rows: list[ChapterStats]) -> dict:
-    keys = ("words", "figures", "tables", "citations", "book1_references", "glossary_terms", "pseudocode_blocks",
-            "reading_minutes")
-    return {key: sum(getattr(row, key) for row in rows) for key in keys}
+def totals(rows: list[ChapterStats]) -> dict[str, int]:
+    return {key: sum(getattr(row, key) for row in rows) for key in COLUMNS}
 
 
 def as_table(rows: list[ChapterStats]) -> str:
@@ -98,6 +83,6 @@ def as_json(rows: list[ChapterStats]) -> dict:
     return {"chapters": [asdict(r) for r in rows], "totals": totals(rows)}
 
 
-def _row(cells) -> str:
+def _row(cells: list | tuple) -> str:
     widths = (46, 6, 15, 6, 6, 6, 6, 6, 6, 6)
     return "  ".join(str(c).ljust(w) if i in (0, 2) else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))

@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFont
 from macros.book import BookConfig
 from scripts.shared import highlight, safety
 from scripts.shared.assemble import site_relative
-from scripts.authoring.stats import reading_minutes
+from scripts.shared.reading import reading_minutes
 
 HIGHLIGHT_CSS = "assets/stylesheets/highlight.css"   # generated: the code palette for both site schemes
 DESCRIPTION_LENGTH = 160        # what search engines show of a description
@@ -74,7 +74,7 @@ def prepare_page(html_text: str, page, config, book: BookConfig, state: SiteBuil
     if errors:
         raise PluginError("\n".join(errors))
     if page.meta.get("book_label") and source:
-        page.meta["reading_time"] = reading_minutes(source.read_text(encoding="utf-8"))
+        page.meta["reading_time"] = reading_minutes(html_text)
     description = page.meta.get("description") or ("" if page.is_homepage else describe(html_text, DESCRIPTION_LENGTH))
     if description:
         page.meta["description"] = attribute_text(str(description))
