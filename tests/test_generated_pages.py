@@ -51,7 +51,7 @@ def test_each_chapter_ends_with_its_numbered_references(built):
 def test_figures_and_tables_are_numbered_per_chapter_and_linked_across_chapters(built):
     assert 'id="fig-pipeline" data-number="1.1"' in built.html("one")
     two = built.html("two")
-    assert '<a class="xref-figure" href="../one/#fig-pipeline" data-ref="fig-pipeline">Figure 1.1</a>' in two
+    assert '<a class="xref-figure" href="../one/#fig-pipeline" data-ref="fig-pipeline" data-line="3">Figure 1.1</a>' in two
     assert 'id="table-codecs" data-number="2.1"' in two
 
 

@@ -6,17 +6,6 @@ from pathlib import Path
 from PIL import Image
 
 from scripts.web.site import describe, drop_missing_downloads, fix_theme_markup, git_last_updated, last_updated_html
-from scripts.authoring.stats import reading_minutes
-
-
-def test_reading_time_counts_the_prose_of_the_source_and_rounds_up():
-    assert reading_minutes("word " * 230) == 1
-    assert reading_minutes("word " * 231) == 2
-    code = "\n\n```python\n" + "code " * 500 + "\n```\n"
-    front_matter = "---\ndescription: " + "meta " * 300 + "\n---\n"
-    macros = '{{ cite("a") }} ' * 300   # what a macro writes (a reference list) is not the author's prose
-    assert reading_minutes(front_matter + "word " * 230 + code + macros) == 1
-    assert reading_minutes("") == 1
 
 
 def test_description_is_the_first_real_paragraph_cut_at_a_word():
