@@ -44,6 +44,7 @@ CACHE_DIR = ROOT / ".cache" / "labs"
 LABS: dict[str, str] = {
     "batching": "labs.batching",
     "latency_budget": "labs.latency_budget",
+    "chunk_size": "labs.chunk_size",
     "framing": "labs.framing",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
