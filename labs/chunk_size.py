@@ -1,25 +1,28 @@
-"""Lab: the chunk-size trade-off of the reference system, latency against bytes on the wire, and the format table.
+"""Lab: the chunk-size trade-off of the reference system, latency against bytes on the wire, and the format arithmetic.
 
 A deterministic calculation, not a simulation: every figure follows from the reference system and the protocol
 rules below, so there is nothing to seed.
 
-Latency. A sound at the start of a chunk cannot leave the client until the chunk is full, so the chunk duration is
-the worst-case capture wait. The word-to-text budget at chunk c is the latency_budget lab's stage sum with its
-capture stage (one reference chunk) replaced by c, plus the recogniser's look-ahead. The other stages are held at
-their values for the reference chunk: the queue and batch figures are the batching lab's simulated p95s for
-100 ms chunks, and a smaller chunk sends more, smaller batches, so those two stages are not measurements at other
-chunk sizes. When the server keeps its own step (it batches audio.chunk_ms of audio whatever the client sends),
-the wait is set by whichever boundary comes later: the step that holds the word's last sample must be complete and
-the transport chunk that completes it must have arrived. That alignment wait is found by enumerating word endings
-on a 1 ms grid over one common period of chunk and step.
+Latency. Three settings meet on the server: the client's chunk, the batcher's step and the recogniser's own step.
+The cache-aware recogniser of the reference system runs in encoder frames of model.encoder_frame_ms, and with a
+look-ahead of r frames it steps r + 1 frames at a time (NeMo's chunked_limited attention), so its step is the
+look-ahead plus one frame: 80 ms at the 0 ms setting, 160 ms at the 80 ms setting. The batcher runs that step. A
+word's last sample waits until the step that holds it is complete and the client chunk that completes that step has
+arrived; that alignment wait is found by enumerating word endings on a 1 ms grid over one common period of chunk and
+step. The word-to-text budget at chunk c is the latency_budget lab's stage sum with its capture stage (one reference
+chunk, which equals one model step) replaced by that wait. The other stages are held at their values for the
+reference chunk: the queue and batch figures are the batching lab's simulated p95s at the reference chunk, so they
+are not measurements at other chunk sizes.
 
-Bytes on the wire. One chunk is one WebSocket message in one frame (RFC 6455: a 2-byte header, 2 more bytes of
-length from 126 bytes of payload and 8 from 65,536, and a 4-byte mask on every client frame), carried in TLS 1.3
-records of at most 16,384 bytes of plaintext (5-byte header, 1 inner type byte and a 16-byte tag each), cut into TCP
-segments of at most one MSS, each with 20-byte IPv4 and TCP headers. Sent with no delay (TCP_NODELAY), so no two
-chunks share a segment; acknowledgements and the downlink are left out. Two framings: binary frames carrying the
-raw PCM, and JSON text frames carrying base64 (the reference system's transport). Per-message CPU cost is
-Chapter 5's lab; this one counts bytes and messages.
+Bytes on the wire, at two layers, kept apart because Chapter 5's framing lab counts only the first:
+  - WebSocket only: one chunk is one client-to-server WebSocket frame (RFC 6455: a 2-byte header, 2 more bytes of
+    length from 126 bytes of payload and 8 from 65,536, and a 4-byte mask on every client frame);
+  - WebSocket + TLS + TCP/IP: that frame in TLS 1.3 records of at most 16,384 bytes of plaintext (5-byte header,
+    1 inner type byte and a 16-byte tag each), cut into TCP segments of at most one MSS, each with 20-byte IPv4 and
+    TCP headers and no TCP options; sent with no delay (TCP_NODELAY), so no two chunks share a segment.
+No WebSocket compression extension; acknowledgements and the downlink are left out. Two framings: binary frames
+carrying the raw PCM, and JSON text frames carrying base64 (the reference system's transport). Per-message CPU cost
+is Chapter 5's lab; this one counts bytes and messages.
 
 Formats. Raw and base64 bytes per second, per 20 ms frame and per chunk, for the formats the chapter compares,
 each computed from reference-system parameters with the reference system's own base64 rule.
@@ -35,11 +38,12 @@ from . import LabResult, charts, values
 
 TITLE = "Chunk size: word-to-text latency against framing overhead, and the format arithmetic"
 DEPENDS = ("latency_budget",)
-PARAMS = {"chunks_ms": [10, 20, 40, 50, 80, 100, 160, 200, 250, 500, 1000], "reported_ms": [20, 100, 250]}
+PARAMS = {"chunks_ms": [10, 20, 40, 50, 80, 100, 120, 160, 200, 250, 320, 500],
+          "reported_ms": [20, 80, 100, 160, 250]}
 QUICK_PARAMS = PARAMS
 
 TLS_MAX_PLAINTEXT = 16384  # bytes of content per TLS record (RFC 9846)
-TICKS_MS = (10, 20, 50, 100, 250, 500, 1000)  # labelled on the chart's log axis; the rest would overlap
+TICKS_MS = (10, 20, 40, 80, 160, 320, 500)  # labelled on the chart's log axis; the rest would overlap
 STREAMS = 1000  # message and packet rates are stated per thousand streams
 
 
@@ -74,8 +78,13 @@ class Framing:
     def packets(self, stream_bytes: int) -> int:
         return math.ceil(stream_bytes / self.mss)
 
+    def websocket_only(self, payload: int) -> int:
+        """Bytes of one client frame counting the WebSocket layer alone (what Chapter 5's framing lab counts)."""
+        return self.websocket_frame(payload)
+
     def on_the_wire(self, payload: int) -> tuple[int, int]:
-        """(bytes, packets) one message of `payload` bytes puts on the wire, client to server."""
+        """(bytes, packets) one message of `payload` bytes puts on the wire, client to server, WebSocket + TLS +
+        TCP/IP."""
         tls_bytes = self.tls(self.websocket_frame(payload))
         packets = self.packets(tls_bytes)
         return tls_bytes + packets * (self.ip_header + self.tcp_header), packets
@@ -93,14 +102,29 @@ def aligned_wait_ms(chunk_ms: int, step_ms: int) -> tuple[float, float]:
     return float(max(waits)), sum(waits) / len(waits) - 0.5
 
 
+def model_step_ms(lookahead_ms: float, frame_ms: float) -> int:
+    """The recogniser's step: r frames of look-ahead plus the frame itself (NeMo chunked_limited: chunk = r + 1)."""
+    frames = lookahead_ms / frame_ms
+    if not float(frames).is_integer():
+        raise ValueError(f"a look-ahead of {lookahead_ms} ms is not a whole number of {frame_ms} ms encoder frames")
+    return int((frames + 1) * frame_ms)
+
+
 def run(system: ReferenceSystem, deps: dict, *, chunks_ms: list[int], reported_ms: list[int]) -> LabResult:
     budget = deps["latency_budget"]
     reference_chunk = int(system.value("audio.chunk_ms"))
-    others_ms = (budget.value("latency_budget.word_to_text_total_ms").value
-                 - budget.value("latency_budget.stage.capture_ms").value)
+    frame_ms = system.value("model.encoder_frame_ms")
     target = system.value("slo.first_partial_p95_ms")
     lookahead = system.value("chunking.lookahead_ms")
     next_lookahead = min(x for x in system.value("chunking.lookahead_options_ms") if x > lookahead)
+    step = model_step_ms(lookahead, frame_ms)
+    next_step = model_step_ms(next_lookahead, frame_ms)
+    reference_wait, _ = aligned_wait_ms(reference_chunk, step)
+    others_ms = (budget.value("latency_budget.word_to_text_total_ms").value
+                 - budget.value("latency_budget.stage.capture_ms").value)
+    if budget.value("latency_budget.stage.capture_ms").value != reference_wait:
+        raise ValueError(f"the reference chunk ({reference_chunk} ms) does not line up with the model's step "
+                         f"({step} ms): its capture stage would understate the wait")
     framing = Framing.from_reference(system)
     bytes_per_second = system.value("audio.bytes_per_second")
 
@@ -111,39 +135,47 @@ def run(system: ReferenceSystem, deps: dict, *, chunks_ms: list[int], reported_m
         per_second = 1000 / chunk
         binary_bytes, binary_packets = framing.on_the_wire(raw)
         json_bytes, json_packets = framing.on_the_wire(encoded + framing.json_envelope)
-        worst_fixed, mean_fixed = aligned_wait_ms(chunk, reference_chunk)
+        wait, mean_wait = aligned_wait_ms(chunk, step)
+        next_wait, _ = aligned_wait_ms(chunk, next_step)
         row = {
             "chunk_ms": chunk, "raw_bytes": raw, "base64_bytes": encoded,
-            "budget_ms": others_ms + chunk + lookahead,
-            "budget_next_lookahead_ms": others_ms + chunk + next_lookahead,
-            "budget_fixed_step_ms": others_ms + worst_fixed + lookahead,
-            "fixed_step_worst_ms": worst_fixed, "fixed_step_mean_ms": mean_fixed,
+            "wait_ms": wait, "mean_wait_ms": mean_wait, "wait_next_ms": next_wait,
+            "budget_ms": others_ms + wait, "budget_next_lookahead_ms": others_ms + next_wait,
+            "ws_binary_bps": framing.websocket_only(raw) * per_second,
+            "ws_json_bps": framing.websocket_only(encoded + framing.json_envelope) * per_second,
             "binary_bps": binary_bytes * per_second, "json_bps": json_bytes * per_second,
-            "binary_overhead_pct": 100 * (binary_bytes * per_second / bytes_per_second - 1),
-            "json_overhead_pct": 100 * (json_bytes * per_second / bytes_per_second - 1),
             "messages_per_s": STREAMS * per_second,
             "binary_packets_per_s": STREAMS * per_second * binary_packets,
             "json_packets_per_s": STREAMS * per_second * json_packets,
         }
+        for key in ("ws_binary", "ws_json", "binary", "json"):
+            row[f"{key}_overhead_pct"] = 100 * (row[f"{key}_bps"] / bytes_per_second - 1)
         rows.append(row)
         if chunk in reported_ms:
             found += _chunk_values(row)
 
     within = [r["chunk_ms"] for r in rows if r["budget_ms"] <= target]
-    within_next = [r["chunk_ms"] for r in rows if r["budget_next_lookahead_ms"] <= target]
     found += [
         ("chunk_size.other_stages_ms", others_ms, "ms",
-         "Word-to-text stages other than capture, from the latency_budget lab (queue and batch simulated at 100 ms)"),
+         "Word-to-text stages other than the capture wait, from the latency_budget lab (queue and batch simulated "
+         "at the reference chunk)"),
+        ("chunk_size.encoder_frame_ms", frame_ms, "ms", "Audio per encoder frame of the recogniser"),
         ("chunk_size.lookahead_ms", lookahead, "ms", "Look-ahead of the recogniser in the running example"),
+        ("chunk_size.model_step_ms", step, "ms", "The recogniser's step at the running example's look-ahead"),
         ("chunk_size.next_lookahead_ms", next_lookahead, "ms", "The next look-ahead setting the recogniser offers"),
+        ("chunk_size.model_step_next_ms", next_step, "ms", "The recogniser's step at the next look-ahead setting"),
         ("chunk_size.largest_chunk_within_target_ms", max(within) if within else 0, "ms",
          "Largest chunk in the sweep whose word-to-text stage sum stays within the p95 target"),
-        ("chunk_size.largest_chunk_within_target_next_lookahead_ms", max(within_next) if within_next else 0, "ms",
-         "The same with the next look-ahead setting"),
+        ("chunk_size.budget_next_lookahead_min_ms", min(r["budget_next_lookahead_ms"] for r in rows), "ms",
+         "Smallest word-to-text stage sum at any chunk in the sweep with the next look-ahead setting"),
+        ("chunk_size.next_lookahead_over_target_ms", min(r["budget_next_lookahead_ms"] for r in rows) - target, "ms",
+         "How far the smallest stage sum with the next look-ahead setting exceeds the p95 target"),
+        ("chunk_size.headroom_ms_at_reference", target - others_ms - reference_wait, "ms",
+         "Word-to-text p95 target less the stage sum at the reference chunk"),
         ("chunk_size.target_ms", target, "ms", "Target p95 word to text"),
     ]
     found += _format_values(system)
-    chart = _chart(rows, target, reference_chunk, lookahead, next_lookahead, dict((k, v) for k, v, *_ in found))
+    chart = _chart(rows, target, step, next_step, lookahead, next_lookahead, dict((k, v) for k, v, *_ in found))
     return LabResult(values(*found), (chart,))
 
 
@@ -154,16 +186,24 @@ def _chunk_values(row: dict) -> list[tuple]:
         (f"chunk_size.budget_ms_at_{c}", row["budget_ms"], "ms", f"Word-to-text stage sum {at}"),
         (f"chunk_size.budget_next_lookahead_ms_at_{c}", row["budget_next_lookahead_ms"], "ms",
          f"Word-to-text stage sum {at} with the next look-ahead setting"),
-        (f"chunk_size.fixed_step_worst_ms_at_{c}", row["fixed_step_worst_ms"], "ms",
-         f"Worst wait for the server's fixed step {at}"),
+        (f"chunk_size.wait_ms_at_{c}", row["wait_ms"], "ms",
+         f"Worst wait from a word's last sample until the model's step holding it can run, {at}"),
+        (f"chunk_size.wait_next_ms_at_{c}", row["wait_next_ms"], "ms",
+         f"The same wait with the next look-ahead setting, {at}"),
+        (f"chunk_size.ws_binary_overhead_pct_at_{c}", round(row["ws_binary_overhead_pct"], 2), "%",
+         f"Bytes above the raw audio, binary WebSocket frames, WebSocket layer only, {at}"),
+        (f"chunk_size.ws_json_overhead_pct_at_{c}", round(row["ws_json_overhead_pct"], 1), "%",
+         f"Bytes above the raw audio, base64 in JSON text frames, WebSocket layer only, {at}"),
         (f"chunk_size.binary_overhead_pct_at_{c}", round(row["binary_overhead_pct"], 1), "%",
-         f"Bytes on the wire above the raw audio, binary WebSocket frames over TLS and TCP, {at}"),
+         f"Bytes above the raw audio, binary WebSocket frames over TLS and TCP/IP, {at}"),
         (f"chunk_size.json_overhead_pct_at_{c}", round(row["json_overhead_pct"], 1), "%",
-         f"Bytes on the wire above the raw audio, base64 in JSON text frames over TLS and TCP, {at}"),
+         f"Bytes above the raw audio, base64 in JSON text frames over TLS and TCP/IP, {at}"),
         (f"chunk_size.binary_bytes_per_s_at_{c}", round(row["binary_bps"]), "B/s",
-         f"Bytes per second per stream on the wire, binary frames, {at}"),
+         f"Bytes per second per stream on the wire, binary frames over TLS and TCP/IP, {at}"),
         (f"chunk_size.json_bytes_per_s_at_{c}", round(row["json_bps"]), "B/s",
-         f"Bytes per second per stream on the wire, base64 JSON frames, {at}"),
+         f"Bytes per second per stream on the wire, base64 JSON frames over TLS and TCP/IP, {at}"),
+        (f"chunk_size.tls_tcp_bytes_per_s_at_{c}", round(row["binary_bps"] - row["ws_binary_bps"]), "B/s",
+         f"Bytes per second per stream that TLS records and TCP/IP headers add to binary frames, {at}"),
         (f"chunk_size.messages_per_s_per_1000_at_{c}", round(row["messages_per_s"]), "messages/s",
          f"Messages per second a thousand streams send {at}"),
         (f"chunk_size.json_packets_per_s_per_1000_at_{c}", round(row["json_packets_per_s"]), "packets/s",
@@ -211,15 +251,14 @@ def _format_values(system: ReferenceSystem) -> list[tuple]:
     return found
 
 
-def _chart(rows: list[dict], target: float, reference_chunk: int, lookahead: float, next_lookahead: float,
+def _chart(rows: list[dict], target: float, step: int, next_step: int, lookahead: float, next_lookahead: float,
            found: dict) -> charts.Chart:
     charts.setup()
-    fig, (left, right) = charts.plt.subplots(1, 2, figsize=(7.2, 3.5), layout="constrained")
+    fig, (left, right) = charts.plt.subplots(1, 2, figsize=(7.2, 3.6), layout="constrained")
     x = [r["chunk_ms"] for r in rows]
     series = (
-        ("budget_ms", f"Server step = chunk, look-ahead {lookahead:.0f} ms"),
-        ("budget_next_lookahead_ms", f"Server step = chunk, look-ahead {next_lookahead:.0f} ms"),
-        ("budget_fixed_step_ms", f"Server step fixed at {reference_chunk} ms"),
+        ("budget_ms", f"Look-ahead {lookahead:.0f} ms: model step {step} ms"),
+        ("budget_next_lookahead_ms", f"Look-ahead {next_lookahead:.0f} ms: model step {next_step} ms"),
     )
     for style, (key, label) in zip(charts.SERIES, series):
         left.plot(x, [r[key] for r in rows], label=label, **style)
@@ -230,44 +269,51 @@ def _chart(rows: list[dict], target: float, reference_chunk: int, lookahead: flo
     ticks = [c for c in x if c in TICKS_MS]
     left.set_xticks(ticks, [str(c) for c in ticks], fontsize=8)
     left.minorticks_off()
-    left.set_ylim(0, 800)
-    left.set_xlabel("Chunk (ms, log scale)")
+    left.set_ylim(0, 900)
+    left.set_xlabel("Client chunk (ms, log scale)")
     left.set_ylabel("Word-to-text stage sum (ms)")
-    left.set_title("Latency: chunk plus look-ahead", loc="left")
+    left.set_title("Latency: chunk against model step", loc="left")
     left.legend(fontsize=7, loc="upper left")
 
-    for style, (key, label) in zip(charts.SERIES[1:], (("binary_overhead_pct", "Binary frames"),
-                                                        ("json_overhead_pct", "Base64 in JSON"))):
+    layer_styles = (  # binary dark, base64 light; full stack solid, WebSocket layer only dotted
+        {**charts.SERIES[2]}, {**charts.SERIES[2], "linestyle": ":"},
+        {**charts.SERIES[0], "linestyle": "-"}, {**charts.SERIES[0]},
+    )
+    for style, (key, label) in zip(layer_styles, (("binary_overhead_pct", "Binary, WebSocket + TLS + TCP/IP"),
+                                                    ("ws_binary_overhead_pct", "Binary, WebSocket only"),
+                                                    ("json_overhead_pct", "Base64 JSON, WebSocket + TLS + TCP/IP"),
+                                                    ("ws_json_overhead_pct", "Base64 JSON, WebSocket only"))):
         right.plot(x, [r[key] for r in rows], label=label, **style)
     right.set_xscale("log")
     right.set_xticks(ticks, [str(c) for c in ticks], fontsize=8)
     right.minorticks_off()
-    right.set_ylim(0, 80)
-    right.set_xlabel("Chunk (ms, log scale)")
+    right.set_ylim(0, 90)
+    right.set_xlabel("Client chunk (ms, log scale)")
     right.set_ylabel("Bytes on the wire above raw audio (%)")
-    right.set_title("Overhead: WebSocket, TLS, TCP/IP", loc="left")
-    right.legend(fontsize=7, loc="upper right")
+    right.set_title("Overhead by layer", loc="left")
+    right.legend(fontsize=6.5, loc="upper right")
 
     title = "Chunk size against word-to-text latency and bytes on the wire"
     g = lambda key: found[key]  # noqa: E731
-    alt = (f"Two panels against chunk size from {x[0]} to {x[-1]} ms. Left: the word-to-text stage sum grows one "
-           f"millisecond per millisecond of chunk and crosses the {target:.0f} ms target above "
-           f"{g('chunk_size.largest_chunk_within_target_ms'):.0f} ms chunks, or above "
-           f"{g('chunk_size.largest_chunk_within_target_next_lookahead_ms'):.0f} ms with the {next_lookahead:.0f} ms "
-           f"look-ahead; if the server keeps a {reference_chunk} ms step, chunks smaller than it save nothing. "
-           f"Right: overhead on the wire falls as chunks grow, from {g('chunk_size.binary_overhead_pct_at_20'):.1f}% "
-           f"at 20 ms to {g('chunk_size.binary_overhead_pct_at_100'):.1f}% at 100 ms for binary frames, and from "
-           f"{g('chunk_size.json_overhead_pct_at_20'):.1f}% to {g('chunk_size.json_overhead_pct_at_100'):.1f}% for "
-           "base64 in JSON, which never drops below the 33% of base64 itself.")
-    header = ["chunk_ms", "raw_bytes", "base64_bytes", "budget_ms", "budget_next_lookahead_ms",
-              "budget_fixed_step_ms", "fixed_step_worst_ms", "fixed_step_mean_ms", "binary_bps", "json_bps",
-              "binary_overhead_pct", "json_overhead_pct", "messages_per_s_per_1000", "binary_packets_per_s_per_1000",
-              "json_packets_per_s_per_1000"]
-    table = charts.to_csv(header, [[r["chunk_ms"], r["raw_bytes"], r["base64_bytes"], f"{r['budget_ms']:.1f}",
-                                    f"{r['budget_next_lookahead_ms']:.1f}", f"{r['budget_fixed_step_ms']:.1f}",
-                                    f"{r['fixed_step_worst_ms']:.0f}", f"{r['fixed_step_mean_ms']:.1f}",
-                                    f"{r['binary_bps']:.0f}", f"{r['json_bps']:.0f}",
-                                    f"{r['binary_overhead_pct']:.2f}", f"{r['json_overhead_pct']:.2f}",
+    alt = (f"Two panels against the client's chunk from {x[0]} to {x[-1]} ms. Left: with no look-ahead the "
+           f"recogniser steps every {step} ms, so chunks of {step} ms or any divisor of it give a stage sum of "
+           f"{g('chunk_size.budget_ms_at_80'):.0f} ms, under the {target:.0f} ms target, while chunks that do not "
+           f"divide the step wait longer: 100 ms chunks reach {g('chunk_size.budget_ms_at_100'):.0f} ms, over the "
+           f"target. With the {next_lookahead:.0f} ms look-ahead the step is {next_step} ms and no chunk size brings "
+           f"the sum below {g('chunk_size.budget_next_lookahead_min_ms'):.0f} ms. Right: overhead falls as chunks "
+           f"grow. At {step} ms, binary frames add {g('chunk_size.ws_binary_overhead_pct_at_80'):.2f}% counting the "
+           f"WebSocket layer alone and {g('chunk_size.binary_overhead_pct_at_80'):.1f}% with TLS and TCP/IP; base64 "
+           f"in JSON adds {g('chunk_size.ws_json_overhead_pct_at_80'):.1f}% and "
+           f"{g('chunk_size.json_overhead_pct_at_80'):.1f}%, never below the 33% of base64 itself.")
+    header = ["chunk_ms", "raw_bytes", "base64_bytes", "wait_ms", "mean_wait_ms", "wait_next_ms", "budget_ms",
+              "budget_next_lookahead_ms", "ws_binary_overhead_pct", "ws_json_overhead_pct", "binary_overhead_pct",
+              "json_overhead_pct", "binary_bps", "json_bps", "messages_per_s_per_1000",
+              "binary_packets_per_s_per_1000", "json_packets_per_s_per_1000"]
+    table = charts.to_csv(header, [[r["chunk_ms"], r["raw_bytes"], r["base64_bytes"], f"{r['wait_ms']:.0f}",
+                                    f"{r['mean_wait_ms']:.1f}", f"{r['wait_next_ms']:.0f}", f"{r['budget_ms']:.1f}",
+                                    f"{r['budget_next_lookahead_ms']:.1f}", f"{r['ws_binary_overhead_pct']:.3f}",
+                                    f"{r['ws_json_overhead_pct']:.2f}", f"{r['binary_overhead_pct']:.2f}",
+                                    f"{r['json_overhead_pct']:.2f}", f"{r['binary_bps']:.0f}", f"{r['json_bps']:.0f}",
                                     f"{r['messages_per_s']:.0f}", f"{r['binary_packets_per_s']:.0f}",
                                     f"{r['json_packets_per_s']:.0f}"] for r in rows])
     return charts.Chart("chunk-size-tradeoff", title, alt, charts.to_svg(fig, "chunk-size-tradeoff", title, alt),
