@@ -44,6 +44,9 @@ CACHE_DIR = ROOT / ".cache" / "labs"
 LABS: dict[str, str] = {
     "batching": "labs.batching",
     "latency_budget": "labs.latency_budget",
+    "chunk_size": "labs.chunk_size",
+    "ingest_cpu": "labs.ingest_cpu",
+    "framing": "labs.framing",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__))

@@ -47,8 +47,10 @@ def test_the_data_file_validates_and_every_value_has_its_provenance(system):
 
 def test_get_returns_a_typed_value_that_formats_with_its_unit(system):
     chunk = system.get("audio.chunk_ms")
-    assert (chunk.value, chunk.unit, chunk.source) == (100, "ms", "google-stt-best-practices")
-    assert chunk.format() == "100 ms"
+    assert (chunk.value, chunk.unit, chunk.assumption) == (80, "ms", True)  # Chapter 4's choice: one model step
+    assert chunk.format() == "80 ms"
+    rate = system.get("audio.sample_rate_hz")
+    assert (rate.value, rate.source) == (16000, "google-stt-best-practices")
     assert system.get("audio.sample_rate_hz").format() == "16,000 Hz"
     assert system.get("slo.availability").format() == "99.9%"
     assert system.get("prices.gpu_instance_usd_per_hour").format(decimals=2) == "1.00 USD/h"
@@ -67,14 +69,14 @@ def test_derived_audio_sizes_by_hand(system):
     # per 20 ms: 32,000 x 0.020 = 640 B; 640 = 3 x 213 + 1, so 214 base64 groups of 4 = 856 characters
     assert system.value("audio.frame_bytes_raw") == 640
     assert system.value("audio.frame_bytes_base64") == 856
-    # per 100 ms chunk: 3,200 B; 3,200 = 3 x 1,066 + 2, so 1,067 groups = 4,268 characters, one '=' of padding
-    assert system.value("audio.chunk_bytes_raw") == 3_200
-    assert system.value("audio.chunk_bytes_base64") == 4_268
-    assert system.value("audio.chunk_base64_padding") == 1
-    # 10 chunks/s x 4,268 = 42,680 B/s of base64 on the wire, 4/3 of 32,000 plus padding
-    assert system.value("audio.base64_bytes_per_second") == 42_680
-    encoded = base64.b64encode(bytes(3_200))  # the standard library agrees
-    assert len(encoded) == 4_268 and encoded.endswith(b"=") and not encoded.endswith(b"==")
+    # per 80 ms chunk: 2,560 B; 2,560 = 3 x 853 + 1, so 854 groups = 3,416 characters, two '=' of padding
+    assert system.value("audio.chunk_bytes_raw") == 2_560
+    assert system.value("audio.chunk_bytes_base64") == 3_416
+    assert system.value("audio.chunk_base64_padding") == 2
+    # 12.5 chunks/s x 3,416 = 42,700 B/s of base64 on the wire, 4/3 of 32,000 plus padding
+    assert system.value("audio.base64_bytes_per_second") == 42_700
+    encoded = base64.b64encode(bytes(2_560))  # the standard library agrees
+    assert len(encoded) == 3_416 and encoded.endswith(b"==")
     assert len(base64.b64encode(bytes(640))) == 856
 
 
@@ -82,11 +84,12 @@ def test_derived_capacity_traffic_and_cost_by_hand(system):
     assert system.value("model.weights_gb") == pytest.approx(0.228)  # 114 M parameters x 2 B
     assert system.value("inference.max_batch_ms") == pytest.approx(32.5)  # 10 + 1.5 x (16 - 1)
     assert system.value("batcher.capacity_chunks_per_s") == pytest.approx(16 / 0.0325)  # 492.3 chunks/s
-    assert system.value("capacity.chunks_per_s_at_target") == pytest.approx(400)  # 40 streams x 10 chunks/s
+    assert system.value("capacity.chunks_per_s_at_target") == pytest.approx(400)  # 32 streams x 12.5 chunks/s
+    assert system.value("capacity.load_at_target") == pytest.approx(400 / (16 / 0.0325))  # 0.81 of capacity
     assert system.value("traffic.mean_fraction_of_peak") == pytest.approx(0.6)
     assert system.value("traffic.peak_concurrent_streams") == pytest.approx(792)  # 3.3/s x 240 s
-    assert system.value("fleet.gpus_at_peak") == 20  # ceil(792 / 40)
-    assert system.value("costs.usd_per_audio_hour") == pytest.approx(1.00 / (40 * 0.6))  # $0.042
+    assert system.value("fleet.gpus_at_peak") == 25  # ceil(792 / 32)
+    assert system.value("costs.usd_per_audio_hour") == pytest.approx(1.00 / (32 * 0.6))  # $0.052
     assert system.value("slo.error_budget_min_per_30d") == pytest.approx(43.2)  # 0.1% of 43,200 min
     assert system.get("audio.chunk_bytes_base64").uses == ("audio.chunk_bytes_raw",)
 
@@ -106,12 +109,12 @@ def test_derived_capacity_traffic_and_cost_by_hand(system):
 ])
 def test_a_malformed_entry_is_refused_with_file_line_and_key(tmp_path, change, message):
     data = real_data()
-    change(data["audio"]["chunk_ms"])
+    change(data["audio"]["sample_rate_hz"])  # a sourced entry
     path = write(tmp_path, data)
     with pytest.raises(DataError, match=message) as caught:
         ReferenceSystem.load(path)
-    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if text.strip() == "chunk_ms:")
-    assert str(caught.value).startswith(f"{path}:{line}: audio.chunk_ms: ")
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if text.strip() == "sample_rate_hz:")
+    assert str(caught.value).startswith(f"{path}:{line}: audio.sample_rate_hz: ")
 
 
 def test_an_assumption_needs_its_why(tmp_path):
