@@ -21,7 +21,7 @@ from ebooklib import epub
 from lxml import etree
 
 from scripts.shared import highlight, safety
-from scripts.shared.addresses import UniqueNames
+from scripts.shared.addresses import UniqueNames, slug
 from scripts.shared.assemble import (BookChapter, LinkReport, LinkResolver, as_book_section, book_chapters, book_links,
                                      cover_wave, part_divider, site_relative_images)
 from scripts.shared.files import atomic_write
@@ -72,10 +72,11 @@ def epub_bytes(site_dir: Path, meta: BookMeta, modified: datetime) -> bytes:
         (part_section[1] if chapter.part and part_section else toc).append(link)
     report.raise_if_any(PrintError)
     fonts = sorted(p.relative_to(site_dir).as_posix() for p in (site_dir / "assets" / "fonts").glob("*.woff2"))
+    ids = UniqueNames()   # "a-b.png" and "a/b.png" are two items
     for path in sorted(resources):
-        book.add_item(_resource(site_dir, path))
+        book.add_item(_resource(site_dir, path, uid=f"res-{ids.claim(path)}"))
     for path in fonts:
-        book.add_item(_resource(site_dir, path, f"fonts/{Path(path).name}"))
+        book.add_item(_resource(site_dir, path, f"fonts/{Path(path).name}", uid=f"res-{ids.claim(path)}"))
     book.toc = toc
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav(title="Contents"))
@@ -256,7 +257,7 @@ def _part_page(part: str, name: str) -> XhtmlDocument:
     return XhtmlDocument(name, f"{name}.xhtml", part, as_xhtml(part_divider(part)))
 
 
-def _resource(site_dir: Path, path: str, file_name: str | None = None) -> epub.EpubItem:
+def _resource(site_dir: Path, path: str, file_name: str | None = None, uid: str | None = None) -> epub.EpubItem:
     file = site_dir / path
     if not file.is_file():
         raise PrintError(f"{path}: a file the book uses is missing from the built site")
@@ -268,7 +269,7 @@ def _resource(site_dir: Path, path: str, file_name: str | None = None) -> epub.E
         problems = safety.svg_file_problems(file)
         if problems:
             raise PrintError("\n".join(f"{path}: {problem.message}" for problem in problems))
-    return epub.EpubItem(uid="res-" + "".join(c if c.isalnum() else "-" for c in path), file_name=file_name or path,
+    return epub.EpubItem(uid=uid or f"res-{slug(path)}", file_name=file_name or path,
                          media_type=media_type, content=file.read_bytes())
 
 

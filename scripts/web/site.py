@@ -156,12 +156,17 @@ def _display_path(source: Path, config) -> str:
 
 # ── Description, last update ────────────────────────────────────────────────────────────────────────────────────
 
-TAG = re.compile(r"<[^>]+>")
-PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.S)
-
-
 def plain_text(html_text: str) -> str:
-    return " ".join(html.unescape(TAG.sub(" ", html_text)).split())
+    """The text of an HTML fragment (a title, a paragraph), its white space collapsed."""
+    return _text_of(_fragment(html_text))
+
+
+def _fragment(html_text: str) -> HtmlElement:
+    return lxml_html.fragment_fromstring(html_text or "<p></p>", create_parent="div")
+
+
+def _text_of(element: HtmlElement) -> str:
+    return " ".join(element.text_content().split())
 
 
 def attribute_text(text: str) -> str:
@@ -172,8 +177,8 @@ def attribute_text(text: str) -> str:
 
 def describe(html_text: str, limit: int) -> str:
     """The page's first paragraph of prose, cut at a word boundary to fit a search result."""
-    for match in PARAGRAPH.finditer(html_text):
-        text = plain_text(match[1])
+    for paragraph in _fragment(html_text).iter("p"):
+        text = _text_of(paragraph)
         if len(text.split()) >= 8:  # skip one-line labels such as captions and subtitles
             break
     else:
