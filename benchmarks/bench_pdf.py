@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from macros.manifest import Manifest  
+from macros.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -135,8 +135,8 @@ def row(label: str, seconds: float, peak=None, pdf: Path | None = None, base=Non
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
         site = tmp / "site"
         row("HTML build alone (mkdocs build, no PDF)", build_html(site))
         floor = run_json(FLOOR, site, tmp / "floor.pdf", ROOT, "-")

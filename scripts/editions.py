@@ -9,11 +9,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import PluginError
 
 from macros.book import BookConfig
 from scripts.pdf.document import BookMeta, PrintError
+
+if TYPE_CHECKING:
+    from scripts.pdf.fonts import FontCoverage
 
 log = logging.getLogger("mkdocs.plugins.book")
 
@@ -30,8 +34,9 @@ def edition_files(site_dir: Path, book: BookConfig) -> EditionFiles:
 
 
 def render_editions(site_dir: Path, book: BookConfig, cache_dir: Path | None,
-                    moment: datetime | None = None) -> EditionFiles:
-    """Write the PDF (reusing an unchanged render from cache_dir) and the EPUB of a built site."""
+                    moment: datetime | None = None, fonts: "FontCoverage | None" = None) -> EditionFiles:
+    """Write the PDF (reusing an unchanged render from cache_dir) and the EPUB of a built site; `fonts` is what the
+    build process already knows of its fonts (scripts/pdf/fonts.py)."""
     # Imported here, not at the top: WeasyPrint takes a second to load, and a preview rarely needs it.
     from scripts.epub.writer import render_epub
     from scripts.pdf.render import render_pdf
@@ -39,7 +44,7 @@ def render_editions(site_dir: Path, book: BookConfig, cache_dir: Path | None,
     files, meta = edition_files(site_dir, book), book_meta(book, moment)
     try:
         started = time.perf_counter()
-        rendered = render_pdf(Path(site_dir), files.pdf, meta, cache_dir=cache_dir)
+        rendered = render_pdf(Path(site_dir), files.pdf, meta, cache_dir=cache_dir, fonts=fonts)
         _report("Rendered" if rendered else "Reused the unchanged", "PDF", started, files.pdf)
         started = time.perf_counter()
         render_epub(Path(site_dir), files.epub, meta, moment)

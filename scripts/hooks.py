@@ -15,10 +15,15 @@ import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import CombinedEvent, event_priority
+from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
 from macros.book import BookConfig
@@ -26,6 +31,9 @@ from macros.errors import DataError
 from scripts import editions
 from scripts.shared.files import clear_staging, discard_staging, publish_folder
 from scripts.web import site
+
+if TYPE_CHECKING:
+    from scripts.pdf.fonts import FontCoverage
 
 LOCK_FILE = Path(".cache") / "build.lock"   # relative to the folder of mkdocs.yml
 
@@ -39,13 +47,14 @@ class BuildRun:
     lock: IO | None = None
     book: BookConfig | None = None
     web: site.SiteBuild = field(default_factory=site.SiteBuild)
+    fonts: "FontCoverage | None" = None   # the print fonts' characters, read once per process (`serve` rebuilds)
 
 
 _run = BuildRun()
 
 
 # ── Event handlers ──────────────────────────────────────────────────────────────────────────────────────────────
-def on_startup(command, dirty):
+def on_startup(command: str, dirty: bool) -> None:
     _run.command, _run.dirty = command, dirty
     # `kill` must not leave a half-built staging folder, a held lock or (serve) MkDocs' temporary site behind:
     # exit through the normal clean-up path, as Ctrl-C does.
@@ -53,7 +62,7 @@ def on_startup(command, dirty):
 
 
 @event_priority(100)   # before any other plugin reads site_dir
-def on_config(config):
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
     editions.build_moment()     # an invalid SOURCE_DATE_EPOCH fails here, in one line, whatever the build makes
     try:
         _run.book = BookConfig.from_mkdocs(config)
@@ -72,35 +81,27 @@ def on_config(config):
     return config
 
 
-def on_files(files, config):
+def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(site.code_palette_file(config))
     return files
 
 
-def on_page_content(html, page, config, files):
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     return site.prepare_page(html, page, config, _book(), _run.web)
 
 
-def on_page_context(context, page, config, nav):
+def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Navigation) -> dict[str, Any]:
     site.add_last_updated(page)
     context["book"] = _book()
     return context
 
 
-def on_template_context(context, template_name, config):
+def on_template_context(context: dict[str, Any], template_name: str, config: MkDocsConfig) -> dict[str, Any]:
     context["book"] = _book()       # 404.html and other pages without a Markdown source show the downloads too
     return context
 
 
-def on_post_page(output, page, config):
-    return site.fix_theme_markup(output)
-
-
-def on_post_template(output_content, template_name, config):
-    return site.fix_theme_markup(output_content) if template_name.endswith(".html") else output_content
-
-
-def preview_config(config):
+def preview_config(config: MkDocsConfig) -> MkDocsConfig:
     """`mkdocs serve` only refreshes the browser after a build that succeeded, so a strict failure leaves the author
     looking at a stale page with no word of what went wrong. A preview is therefore not strict, and a page whose
     macros fail is shown as its list of errors (macros/preview.py); `mkdocs build` and `book check` stay strict."""
@@ -113,16 +114,19 @@ def preview_config(config):
     return config
 
 
-def _make_editions(config):
+def _make_editions(config: MkDocsConfig) -> None:
     if _book().writes_editions(_run.command):
-        editions.render_editions(Path(config["site_dir"]), _book(), _project(config) / ".cache" / "pdf")
+        from scripts.pdf.fonts import FontCoverage   # here, not at the top: a preview rarely makes the editions
+        _run.fonts = _run.fonts or FontCoverage()
+        editions.render_editions(Path(config["site_dir"]), _book(), _project(config) / ".cache" / "pdf",
+                                 fonts=_run.fonts)
 
 
-def _finish_site(config):
+def _finish_site(config: MkDocsConfig) -> None:
     site.finish_site(Path(config["site_dir"]), _project(config) / ".cache", _run.web)
 
 
-def _publish(config):
+def _publish(config: MkDocsConfig) -> None:
     if _run.site_dir is None:
         return
     if _strict_warnings_logged():
@@ -136,11 +140,11 @@ on_post_build = CombinedEvent(event_priority(-90)(_make_editions), event_priorit
                               event_priority(-100)(_publish))
 
 
-def on_build_error(error):
+def on_build_error(error: Exception) -> None:
     _discard()
 
 
-def on_shutdown():
+def on_shutdown() -> None:
     _discard()          # an interrupted build (Ctrl-C, kill) publishes nothing
     if _run.lock is not None:
         _run.lock.close()   # closing the file releases the lock (so does any exit)
@@ -153,7 +157,7 @@ def _discard() -> None:
         _run.site_dir = None
 
 
-def _exit_on_sigterm(signum, frame):
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
@@ -188,5 +192,5 @@ def _book() -> BookConfig:
     return _run.book
 
 
-def _project(config) -> Path:
+def _project(config: MkDocsConfig) -> Path:
     return Path(config["config_file_path"]).parent

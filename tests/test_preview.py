@@ -3,6 +3,7 @@
 Before, a failed rebuild left the browser on the stale page with no message: MkDocs reloads only after a build that
 succeeded. The strict build is unchanged (tests/test_author_errors.py).
 """
+import html
 import os
 import subprocess
 import time
@@ -38,7 +39,7 @@ def test_a_page_that_stops_building_shows_its_errors_in_the_preview(tmp_path):
         (root / "docs" / "one.md").write_text('# One\n\nNow a {{ term("RTX") }} typo.\n', encoding="utf-8")
         assert wait_for(lambda: "This page did not build" in fetch(page), 60), "the preview never showed the error"
         shown = fetch(page)
-        assert "docs/one.md:3: unknown glossary term &#x27;RTX&#x27;. Did you mean: &#x27;RTF&#x27;?" in shown
+        assert "docs/one.md:3: unknown glossary term 'RTX'. Did you mean: 'RTF'?" in html.unescape(shown)
         (root / "docs" / "one.md").write_text("# One\n\nFixed.\n", encoding="utf-8")
         assert wait_for(lambda: "Fixed." in fetch(page), 60), "the preview did not recover once the page was fixed"
     finally:

@@ -9,22 +9,23 @@ by ebooklib (which re-parses them as HTML, where an epub:type attribute cannot b
 file goes through the same output policy as the site (scripts/safety.py).
 """
 import io
-import math
+import textwrap
 import uuid
 import zipfile
 from collections import Counter
 from datetime import datetime, timezone
-from html import escape
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
 from ebooklib import epub
 from lxml import etree
-from lxml import html as lxml_html
 
 from scripts.shared import highlight, safety
-from scripts.shared.assemble import BookChapter, LinkResolver, book_chapters, site_relative
+from scripts.shared.addresses import UniqueNames, slug
+from scripts.shared.assemble import (BookChapter, LinkReport, LinkResolver, as_book_section, book_chapters, book_links,
+                                     cover_wave, part_divider, site_relative_images)
 from scripts.shared.files import atomic_write
+from scripts.shared.markup import SVG_NAMES
 from scripts.pdf.document import BookMeta, PrintError
 
 EPUB_CSS = Path(__file__).with_name("epub.css")
@@ -36,13 +37,8 @@ STYLESHEET = "style.css"
 # The EPUB 3.3 core media types the book can hold; any other file is refused rather than packed as an unknown type.
 MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp", ".woff2": "font/woff2"}
-RESERVED_NAMES = {"cover", "nav", "toc", "style"}   # the stems of the files ebooklib and this module add
-# The HTML parser lower-cases names; inline SVG in XHTML needs them as SVG spells them.
-SVG_NAMES = {name.lower(): name for name in (
-    "viewBox", "preserveAspectRatio", "linearGradient", "radialGradient", "clipPath", "textPath", "gradientUnits",
-    "gradientTransform", "patternUnits", "patternTransform", "markerWidth", "markerHeight", "markerUnits", "refX",
-    "refY", "stdDeviation", "feGaussianBlur", "feOffset", "feBlend", "feColorMatrix", "feMerge", "feMergeNode",
-    "textLength", "lengthAdjust", "clipPathUnits", "maskUnits", "maskContentUnits", "pathLength", "startOffset")}
+RESERVED_NAMES = {"cover", "nav", "toc", "style"}
+COVER_TITLE_COLUMNS = 20   # the cover's title, 44 units high, wraps at about this many characters   # the stems of the files ebooklib and this module add
 
 
 def render_epub(site_dir: Path, output: Path, meta: BookMeta, modified: datetime) -> None:
@@ -51,34 +47,36 @@ def render_epub(site_dir: Path, output: Path, meta: BookMeta, modified: datetime
 
 
 def epub_bytes(site_dir: Path, meta: BookMeta, modified: datetime) -> bytes:
-    chapters = book_chapters(site_dir)
-    names = FileNames()
-    for chapter in chapters:
-        chapter.prefix = names.claim(chapter.prefix)   # in the EPUB a page's prefix is its file's name
+    chapters = book_chapters(site_dir, UniqueNames(RESERVED_NAMES))   # a page's name is its file's stem
     resolver = LinkResolver(chapters)
+    report = LinkReport()
     book = _book(meta, site_dir)
     stylesheet = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                                content=_stylesheet(site_dir))
     book.add_item(stylesheet)
     resources: set[str] = set()
-    documents, toc, part_section = [], [], None
+    documents: list[XhtmlDocument] = []
+    toc: list[Any] = []
+    part_section: tuple[epub.Section, list[epub.Link]] | None = None
     for chapter in chapters:
-        if chapter.part and (part_section is None or part_section[0].title != chapter.part):
-            part_page = _part_page(chapter.part, names)
+        if chapter.part and chapter.part_id and (part_section is None or part_section[0].title != chapter.part):
+            part_page = _part_page(chapter.part, chapter.part_id)
             book.add_item(part_page)
             documents.append(part_page)
             part_section = (epub.Section(chapter.part, part_page.file_name), [])
             toc.append(part_section)
-        document = _chapter_document(chapter, resolver, resources)
+        document = _chapter_document(chapter, resolver, resources, report)
         book.add_item(document)
         documents.append(document)
         link = epub.Link(document.file_name, _label(chapter), document.id)
-        (part_section[1] if chapter.part else toc).append(link)
+        (part_section[1] if chapter.part and part_section else toc).append(link)
+    report.raise_if_any(PrintError)
     fonts = sorted(p.relative_to(site_dir).as_posix() for p in (site_dir / "assets" / "fonts").glob("*.woff2"))
+    ids = UniqueNames()   # "a-b.png" and "a/b.png" are two items
     for path in sorted(resources):
-        book.add_item(_resource(site_dir, path))
+        book.add_item(_resource(site_dir, path, uid=f"res-{ids.claim(path)}"))
     for path in fonts:
-        book.add_item(_resource(site_dir, path, f"fonts/{Path(path).name}"))
+        book.add_item(_resource(site_dir, path, f"fonts/{Path(path).name}", uid=f"res-{ids.claim(path)}"))
     book.toc = toc
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav(title="Contents"))
@@ -119,22 +117,6 @@ class XhtmlDocument(epub.EpubHtml):
 
     def get_content(self, default=None) -> bytes:
         return self.content
-
-
-class FileNames:
-    """File names (stems) that stay unique: "a/b/" and "a-b/" both slug to "a-b", and a chapter may be called
-    "nav". A taken name gets a number, so no page can replace another in the archive."""
-
-    def __init__(self):
-        self.taken = set(RESERVED_NAMES)
-
-    def claim(self, stem: str) -> str:
-        unique, number = stem, 1
-        while unique in self.taken:
-            number += 1
-            unique = f"{stem}-{number}"
-        self.taken.add(unique)
-        return unique
 
 
 def _refuse_collisions(book: epub.EpubBook) -> None:
@@ -227,42 +209,22 @@ def _accessibility_metadata(book: epub.EpubBook) -> None:
         book.add_metadata(None, "meta", value, {"property": prop})
 
 
-def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: set) -> XhtmlDocument:
-    body = chapter.body
-    _link_across_files(chapter, resolver, resources)
-    _epub_footnotes(body)
-    _scrollable_tables(body)
-    body.tag = "section"
-    body.attrib.clear()
-    body.set("class", f"book-page {chapter.kind}")
+def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: set[str],
+                      report: LinkReport) -> XhtmlDocument:
+    resources.update(site_relative_images(chapter, report))
+    _link_across_files(chapter, resolver, report)
+    _epub_footnotes(chapter.body)
+    _scrollable_tables(chapter.body)
+    section = as_book_section(chapter)
     # OPF ids must be XML names, which cannot start with the digit of "01-the-serving-problem".
-    return XhtmlDocument(f"page-{chapter.prefix}", f"{chapter.prefix}.xhtml", _label(chapter), as_xhtml(body))
+    return XhtmlDocument(f"page-{chapter.prefix}", f"{chapter.prefix}.xhtml", _label(chapter), as_xhtml(section))
 
 
-def _link_across_files(chapter: BookChapter, resolver: LinkResolver, resources: set) -> None:
-    problems = []
-    for element in chapter.body.iter("a", "img"):
-        if element.tag == "img":
-            src = site_relative(chapter.url, element.get("src", ""))
-            if urlsplit(src).scheme or src.startswith(("/", "..")):
-                problems.append(f"{chapter.url}: image {element.get('src')!r} is outside the site")
-            element.set("src", src)
-            resources.add(src)
-            continue
-        href = element.get("href")
-        if not href:
-            continue
-        target = resolver.resolve(chapter.url, href)
-        if target:
-            prefix, anchor = target
-            file = "" if prefix == chapter.prefix else f"{prefix}.xhtml"
-            element.set("href", f"{file}#{anchor}" if anchor else (file or "#"))
-        elif not safety.is_safe_url(href):
-            problems.append(f"{chapter.url}: unsafe URL {href!r}: only http, https, mailto and relative URLs")
-        elif not urlsplit(href).scheme:
-            problems.append(f"{chapter.url}: link to {href!r} does not resolve inside the book")
-    if problems:
-        raise PrintError("\n".join(problems))
+def _link_across_files(chapter: BookChapter, resolver: LinkResolver, report: LinkReport) -> None:
+    """A link into the book points at its page's file (or, on the same page, at the anchor alone)."""
+    for link, target in book_links(chapter, resolver, report):
+        file = "" if target.prefix == chapter.prefix else f"{target.prefix}.xhtml"
+        link.set("href", f"{file}#{target.anchor}" if target.anchor else (file or "#"))
 
 
 def _epub_footnotes(body) -> None:
@@ -291,15 +253,11 @@ def _scrollable_tables(body) -> None:
         wrapper.append(table)
 
 
-def _part_page(part: str, names: FileNames) -> XhtmlDocument:
-    label, _, name = part.partition(":")
-    slug = names.claim("".join(c if c.isalnum() else "-" for c in label.lower()).strip("-"))   # "part-i"
-    section = lxml_html.fragment_fromstring(f'<section class="part-divider"><p class="part-label">{escape(label)}'
-                                            f'</p><h1 class="part-title">{escape(name.strip() or label)}</h1></section>')
-    return XhtmlDocument(slug, f"{slug}.xhtml", part, as_xhtml(section))
+def _part_page(part: str, name: str) -> XhtmlDocument:
+    return XhtmlDocument(name, f"{name}.xhtml", part, as_xhtml(part_divider(part)))
 
 
-def _resource(site_dir: Path, path: str, file_name: str | None = None) -> epub.EpubItem:
+def _resource(site_dir: Path, path: str, file_name: str | None = None, uid: str | None = None) -> epub.EpubItem:
     file = site_dir / path
     if not file.is_file():
         raise PrintError(f"{path}: a file the book uses is missing from the built site")
@@ -311,7 +269,7 @@ def _resource(site_dir: Path, path: str, file_name: str | None = None) -> epub.E
         problems = safety.svg_file_problems(file)
         if problems:
             raise PrintError("\n".join(f"{path}: {problem.message}" for problem in problems))
-    return epub.EpubItem(uid="res-" + "".join(c if c.isalnum() else "-" for c in path), file_name=file_name or path,
+    return epub.EpubItem(uid=uid or f"res-{slug(path)}", file_name=file_name or path,
                          media_type=media_type, content=file.read_bytes())
 
 
@@ -338,19 +296,32 @@ def _label(chapter: BookChapter) -> str:
 
 
 def _cover_svg(meta: BookMeta) -> str:
-    bars = "".join(
-        f'<rect x="{60 + 12 * i}" y="{330 - h}" width="7" height="{2 * h}" rx="3.5"/>'
-        for i, h in enumerate(round(10 + 60 * abs(math.sin(i * 0.37) * math.cos(i * 0.11))) for i in range(40))
-    )
-    return f'''<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 900" role="img" aria-labelledby="t">
-<title id="t">{escape(meta.title)}: {escape(meta.subtitle)}, by {escape(meta.author)}</title>
-<rect width="600" height="900" fill="#1d2b4f"/>
-<g fill="#f2a65a">{bars}</g>
-<text x="60" y="520" font-family="sans-serif" font-size="44" font-weight="700" fill="#f5f7fb">Productionizing ML</text>
-<text x="60" y="575" font-family="sans-serif" font-size="44" font-weight="700" fill="#f5f7fb">Inference APIs</text>
-<text x="60" y="630" font-family="sans-serif" font-size="21" fill="#d8def0">{escape(meta.subtitle)}</text>
-<text x="60" y="780" font-family="sans-serif" font-size="26" font-weight="600" fill="#f5f7fb">{escape(meta.author)}</text>
-</svg>'''
+    """The cover: the book's wave (as on the printed cover), its title, subtitle and author."""
+    svg = etree.Element(f"{{{SVG}}}svg", {"viewBox": "0 0 600 900", "role": "img", "aria-labelledby": "t"},
+                        nsmap={None: SVG})
+    title = etree.SubElement(svg, f"{{{SVG}}}title", id="t")
+    title.text = f"{meta.title}: {meta.subtitle}, by {meta.author}"
+    etree.SubElement(svg, f"{{{SVG}}}rect", width="600", height="900", fill="#1d2b4f")
+    wave = etree.SubElement(svg, f"{{{SVG}}}g", fill="#f2a65a")
+    for bar in cover_wave(40, step=12, width=7, middle=330, base=10, amplitude=60, left=60):
+        etree.SubElement(wave, f"{{{SVG}}}rect", x=f"{bar.x:g}", y=f"{bar.y:g}", width=f"{bar.width:g}",
+                         height=f"{bar.height:g}", rx=f"{bar.width / 2:g}")
+    lines = [(line, 44, "700", "#f5f7fb") for line in textwrap.wrap(meta.title, COVER_TITLE_COLUMNS)]
+    lines.append((meta.subtitle, 21, "", "#d8def0"))
+    y = 520
+    for text, size, weight, colour in lines:
+        _cover_text(svg, text, y, size, weight, colour)
+        y += 55 if size == 44 else 0
+    _cover_text(svg, meta.author, 780, 26, "600", "#f5f7fb")
+    return etree.tostring(svg, encoding="unicode")
+
+
+def _cover_text(svg: etree._Element, text: str, y: int, size: int, weight: str, colour: str) -> None:
+    attributes = {"x": "60", "y": str(y), "font-family": "sans-serif", "font-size": str(size)}
+    if weight:
+        attributes["font-weight"] = weight
+    attributes["fill"] = colour
+    etree.SubElement(svg, f"{{{SVG}}}text", attributes).text = text
 
 
 def reproducible_zip(data: bytes, modified: datetime) -> bytes:

@@ -4,19 +4,19 @@ Print presents the same semantic markup as the site (ARCHITECTURE.md): it does n
 on paper is done here, on the assembled tree: footnotes become page footnotes, external links print their address
 as a footnote, cross-references gain their page number, and long code lines wrap with a visible mark.
 """
-import html
 import math
-import posixpath
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
 from lxml import etree
-from lxml.html import HtmlElement, fragment_fromstring
+from lxml.html import HtmlElement, fragments_fromstring
+from lxml.html import builder as E
 
 from scripts.shared import highlight
-from scripts.shared.assemble import BookChapter, LinkResolver, book_chapters, prefix_ids_and_links
+from scripts.shared.assemble import (BookChapter, LinkReport, LinkResolver, as_book_section, book_chapters, book_links,
+                                     cover_wave, part_divider, site_relative_images)
 
 PRINT_CSS = Path(__file__).with_name("print.css")
 CONTINUATION_MARK = "\u21aa "
@@ -77,22 +77,32 @@ def print_book(site_dir: Path, meta: BookMeta, only_chapter: int | None = None) 
     resolver = LinkResolver(chapters)
     if only_chapter is not None:
         chapters = [_numbered(chapters, only_chapter)]
-    problems = []
+    report = LinkReport()
     for chapter in chapters:
-        problems += _outside_resources(chapter)
-        problems += [f"{chapter.url}: link to {href!r} does not resolve inside the book"
-                     for href in prefix_ids_and_links(chapter, resolver)]
+        site_relative_images(chapter, report)
+        _link_into_one_document(chapter, resolver, report)
         if only_chapter is not None:
             _unlink_other_pages(chapter)
         _prepare_for_print(chapter, meta)
-    if problems:
-        raise PrintError("\n".join(problems))
+    report.raise_if_any(PrintError)
     book = PrintBook("", {c.prefix: c.url for c in chapters},
                      {img.get("src"): c.url for c in reversed(chapters) for img in c.body.iter("img") if img.get("src")})
     front = [] if only_chapter is not None else [_cover(meta), _title_page(meta), _copyright_page(meta),
                                                   _contents(chapters)]
-    book.html = _page(meta, "\n".join([*front, *_sections(chapters)]))
+    book.html = _page(meta, [*front, *_sections(chapters)])
     return book
+
+
+def _link_into_one_document(chapter: BookChapter, resolver: LinkResolver, report: LinkReport) -> None:
+    """Joined into one document, every id gets its page's name as a prefix (every chapter has `fn:1`), and every
+    link into the book points at the joined ids."""
+    links = book_links(chapter, resolver, report)
+    for element in chapter.body.iter():
+        if isinstance(element.tag, str) and element.get("id"):
+            element.set("id", f"{chapter.prefix}--{element.get('id')}")
+    for link, target in links:
+        link.set("href", f"#{target.prefix}--{target.anchor}" if target.anchor else f"#{target.prefix}")
+        link.set("data-internal", "")
 
 
 def _numbered(chapters: list[BookChapter], number: int) -> BookChapter:
@@ -190,7 +200,7 @@ def _link_addresses_as_footnotes(body: HtmlElement) -> None:
             continue
         in_footnote = any("footnote-print" in (a.get("class") or "") for a in link.iterancestors("span"))
         kind = "url-inline" if in_footnote else "url-note"
-        note = fragment_fromstring(f'<span class="{kind}">{html.escape(link.get("href"))}</span>')
+        note = E.SPAN(E.CLASS(kind), link.get("href", ""))
         note.tail, link.tail = link.tail, None
         link.addnext(note)
 
@@ -242,116 +252,99 @@ def wrap_code(code: HtmlElement, columns: int) -> None:
     walk(code)
 
 
-def _outside_resources(chapter: BookChapter) -> list[str]:
-    """Embedded files that are not inside the built site, named as the page wrote them."""
-    problems = []
-    for element in chapter.body.iter("img", "source", "link", "object", "embed"):
-        address = element.get("src") or element.get("href") or element.get("data") or ""
-        in_site = posixpath.normpath(posixpath.join(posixpath.dirname(chapter.url) or ".", address))
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^/", address, re.I) or in_site.startswith(".."):
-            problems.append(f"{chapter.url}: {element.tag} {address!r} is outside the site; "
-                            "the print edition embeds only files from the built site")
-    return problems
-
-
 # ── the parts of the book ────────────────────────────────────────────────────
-def _sections(chapters: list[BookChapter]):
-    current_part = None
-    first_body = True
+def _sections(chapters: list[BookChapter]) -> Iterator[HtmlElement]:
+    current_part, first_body = None, True
     for chapter in chapters:
-        if chapter.part and chapter.part != current_part:
+        if chapter.part and chapter.part_id and chapter.part != current_part:
             current_part = chapter.part
-            yield _part_divider(chapter.part, first_body)
+            yield _part_divider(chapter.part, chapter.part_id, first_body)
             first_body = False
         yield _chapter(chapter)
 
 
-def _part_divider(part: str, restart_numbering: bool) -> str:
-    label, _, name = part.partition(":")
-    reset = " restart-numbering" if restart_numbering else ""
-    return (f'<section class="part-divider{reset}" id="{_slug(part)}" data-page="{html.escape(part)}">'
-            f'<p class="part-label">{html.escape(label)}</p>'
-            f'<h1 class="part-title">{html.escape(name.strip() or label)}</h1></section>')
+def _part_divider(part: str, part_id: str, restart_numbering: bool) -> HtmlElement:
+    divider = part_divider(part)
+    divider.set("class", "part-divider restart-numbering" if restart_numbering else "part-divider")
+    divider.set("id", part_id)
+    divider.set("data-page", part)
+    return divider
 
 
-def _chapter(chapter: BookChapter) -> str:
-    body = chapter.body
-    body.tag = "section"
-    body.attrib.clear()
-    body.set("class", f"book-page {chapter.kind}")
-    body.set("id", chapter.prefix)
-    body.set("data-page", chapter.url)
-    return etree.tostring(body, encoding="unicode", method="html")
+def _chapter(chapter: BookChapter) -> HtmlElement:
+    section = as_book_section(chapter)
+    section.set("id", chapter.prefix)
+    section.set("data-page", chapter.url)
+    return section
 
 
-def _contents(chapters: list[BookChapter]) -> str:
+def _contents(chapters: list[BookChapter]) -> HtmlElement:
     items, part = [], None
     for chapter in chapters:
-        if chapter.part and chapter.part != part:
+        if chapter.part and chapter.part_id and chapter.part != part:
             part = chapter.part
-            items.append(f'<li class="toc-part"><a href="#{_slug(part)}">{html.escape(part)}</a></li>')
-        number = f'<span class="toc-number">{chapter.number}</span> ' if chapter.number else ""
-        items.append(f'<li class="toc-chapter toc-{chapter.kind}"><a href="#{chapter.prefix}">'
-                     f"{number}{html.escape(chapter.title)}</a></li>")
+            items.append(E.LI(E.CLASS("toc-part"), E.A(chapter.part, href=f"#{chapter.part_id}")))
+        number = [E.SPAN(E.CLASS("toc-number"), str(chapter.number)), " "] if chapter.number else []
+        items.append(E.LI(E.CLASS(f"toc-chapter toc-{chapter.kind}"),
+                          E.A(*number, chapter.title, href=f"#{chapter.prefix}")))
         if chapter.kind == "chapter":
-            items += [f'<li class="toc-section"><a href="#{chapter.prefix}--{anchor}">{html.escape(title)}</a></li>'
+            items += [E.LI(E.CLASS("toc-section"), E.A(title, href=f"#{chapter.prefix}--{anchor}"))
                       for anchor, title in chapter.sections if anchor != "references"]
-    return f'<nav class="toc" id="contents"><h1>Contents</h1><ol>{"".join(items)}</ol></nav>'
+    return E.E.nav(E.CLASS("toc"), E.H1("Contents"), E.OL(*items), id="contents")
 
 
-def _cover(meta: BookMeta) -> str:
-    bars = "".join(
-        f'<rect x="{8 * i}" y="{60 - h}" width="5" height="{2 * h}" rx="2.5"/>'
-        for i, h in enumerate(round(8 + 44 * abs(math.sin(i * 0.37) * math.cos(i * 0.11))) for i in range(60))
-    )
-    return f'''<section class="cover">
-  <svg class="cover-wave" viewBox="0 0 480 120" role="presentation" aria-hidden="true"><g fill="#f2a65a">{bars}</g></svg>
-  <h1 class="cover-title">{html.escape(meta.title)}</h1>
-  <p class="cover-subtitle">{html.escape(meta.subtitle)}</p>
-  <p class="cover-author">{html.escape(meta.author)}</p>
-  <p class="cover-companion">{html.escape(meta.companion)}</p>
-</section>'''
+def _cover(meta: BookMeta) -> HtmlElement:
+    bars = [E.E.rect(x=_number(b.x), y=_number(b.y), width=_number(b.width), height=_number(b.height),
+                     rx=_number(b.width / 2))
+            for b in cover_wave(60, step=8, width=5, middle=60, base=8, amplitude=44)]
+    wave = E.E.svg(E.E.g(*bars, fill="#f2a65a"), {"class": "cover-wave", "viewBox": "0 0 480 120",
+                                                  "role": "presentation", "aria-hidden": "true"})
+    return E.SECTION(E.CLASS("cover"), wave,
+                     E.H1(E.CLASS("cover-title"), meta.title),
+                     E.P(E.CLASS("cover-subtitle"), meta.subtitle),
+                     E.P(E.CLASS("cover-author"), meta.author),
+                     E.P(E.CLASS("cover-companion"), meta.companion))
 
 
-def _title_page(meta: BookMeta) -> str:
-    return f'''<section class="title-page">
-  <h1 class="title-page-title">{html.escape(meta.title)}</h1>
-  <p class="title-page-subtitle">{html.escape(meta.subtitle)}</p>
-  <p class="title-page-author">{html.escape(meta.author)}</p>
-</section>'''
+def _number(value: float) -> str:
+    """An SVG coordinate as the drawing writes it: 8, not 8.0."""
+    return f"{value:g}"
 
 
-def _copyright_page(meta: BookMeta) -> str:
-    return f'''<section class="copyright-page">
-  <p><cite>{html.escape(meta.title)}: {html.escape(meta.subtitle)}</cite></p>
-  <p>{meta.copyright}</p>
-  <p>Edition {html.escape(meta.edition)}, built {html.escape(meta.date)}.</p>
-  <p>{html.escape(meta.companion)}.</p>
-  <p>Prices, limits and product details change; each source in the Works Cited gives the date it was read.
-  Figures labelled as illustrative assumptions are not measurements.</p>
-  <p>Set in Source Serif 4, Source Sans 3 and Source Code Pro (SIL Open Font License 1.1).</p>
-</section>'''
+def _title_page(meta: BookMeta) -> HtmlElement:
+    return E.SECTION(E.CLASS("title-page"),
+                     E.H1(E.CLASS("title-page-title"), meta.title),
+                     E.P(E.CLASS("title-page-subtitle"), meta.subtitle),
+                     E.P(E.CLASS("title-page-author"), meta.author))
 
 
-def _page(meta: BookMeta, body: str) -> str:
-    return f'''<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{html.escape(meta.title)}: {html.escape(meta.subtitle)}</title>
-<meta name="author" content="{html.escape(meta.author)}">
-<meta name="description" content="{html.escape(meta.description)}">
-<meta name="keywords" content="{html.escape(meta.keywords)}">
-<meta name="generator" content="MkDocs, Material for MkDocs and WeasyPrint">
-<meta name="dcterms.created" content="{meta.date}">
-<meta name="dcterms.modified" content="{meta.date}">
-<link rel="stylesheet" href="assets/fonts/fonts.css">
-</head>
-<body>
-{body}
-</body>
-</html>'''
+def _copyright_page(meta: BookMeta) -> HtmlElement:
+    return E.SECTION(
+        E.CLASS("copyright-page"),
+        E.P(E.CITE(f"{meta.title}: {meta.subtitle}")),
+        E.P(*_markup(meta.copyright)),   # mkdocs.yml's copyright is HTML (Material shows it as such): "&copy; 2026"
+        E.P(f"Edition {meta.edition}, built {meta.date}."),
+        E.P(f"{meta.companion}."),
+        E.P("Prices, limits and product details change; each source in the Works Cited gives the date it was read.\n"
+            "  Figures labelled as illustrative assumptions are not measurements."),
+        E.P("Set in Source Serif 4, Source Sans 3 and Source Code Pro (SIL Open Font License 1.1)."))
 
 
-def _slug(text: str) -> str:
-    return "part-" + re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def _markup(text: str) -> list[str | HtmlElement]:
+    """HTML text as the children of an element: its leading text, then its elements (with their tails)."""
+    return list(fragments_fromstring(text)) if text.strip() else []
+
+
+def _page(meta: BookMeta, sections: list[HtmlElement]) -> str:
+    head = E.HEAD(
+        E.META(charset="utf-8"),
+        E.TITLE(f"{meta.title}: {meta.subtitle}"),
+        E.META(name="author", content=meta.author),
+        E.META(name="description", content=meta.description),
+        E.META(name="keywords", content=meta.keywords),
+        E.META(name="generator", content="MkDocs, Material for MkDocs and WeasyPrint"),
+        E.META(name="dcterms.created", content=meta.date),
+        E.META(name="dcterms.modified", content=meta.date),
+        E.LINK(rel="stylesheet", href="assets/fonts/fonts.css"))
+    document = E.HTML(head, E.BODY(*sections), lang="en")
+    return etree.tostring(document, encoding="unicode", method="html", doctype="<!DOCTYPE html>")

@@ -9,26 +9,23 @@ import json
 import logging
 import re
 import shutil
-import subprocess
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pydyf
-from fontTools.ttLib import TTFont
 from lxml import html as lxml_html
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from scripts.shared.addresses import file_in_site
 from scripts.shared.files import atomic_write
+from .fonts import FontCoverage
 from .document import BODY_START_PAGE, ROMAN_PAGES, BookMeta, PrintBook, PrintError, print_book, print_stylesheet
 
 CACHE_VERSION = "3"   # bump when the rendering code changes in a way the content hash cannot see
 FONT_FILES = ("*.woff2", "*.woff", "*.ttf", "*.otf")
-# print.css's font stacks fall back from the vendored faces to DejaVu (scripts/setup installs fonts-dejavu-core):
-# a character in neither prints as an empty box.
-FALLBACK_FAMILIES = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")
 LOG = logging.getLogger("mkdocs.plugins.book")   # a child of MkDocs' logger: `--strict` counts its warnings
 
 
@@ -38,26 +35,27 @@ class SiteOnlyFetcher(URLFetcher):
     It also records every file it served: the PDF depends on exactly those (the render cache keys on them).
     """
 
-    def __init__(self, site_dir: Path):
+    def __init__(self, site_dir: Path) -> None:
         super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
         self.site_dir = site_dir.resolve()
         self.fetched: set[Path] = set()
 
-    def fetch(self, url, headers=None):
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
         parts = urlsplit(url)
-        path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
-        if path is None or not path.is_relative_to(self.site_dir):
+        path = Path(unquote(parts.path)) if parts.scheme == "file" else None
+        if path is None or file_in_site(self.site_dir, path) is None:
             raise FatalURLFetchingError(f"refused to fetch {url!r}: the PDF embeds only files inside {self.site_dir}")
-        self.fetched.add(path)
+        self.fetched.add(path.resolve())
         return super().fetch(url, headers)
 
 
 def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | None = None,
-               only_chapter: int | None = None) -> bool:
+               only_chapter: int | None = None, fonts: FontCoverage | None = None) -> bool:
     """Write the PDF for a built site; returns False when an identical earlier render was reused.
 
     The file appears only when complete: it is written beside its destination and moved into place, so a failed
     render leaves any previous PDF untouched. `only_chapter` prints one chapter with its part divider (a proof).
+    `fonts` is the build's memory of the fonts' characters (a new one reads them again).
     """
     site_dir = Path(site_dir)
     book = print_book(site_dir, meta, only_chapter)
@@ -71,7 +69,7 @@ def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | N
         atomic_write(output, data)
         return False
     with _warnings_logged() as warnings:
-        _warn_about_missing_glyphs(book, site_dir)
+        _warn_about_missing_glyphs(book, site_dir, fonts or FontCoverage())
         data, fetched = _weasyprint(site_dir, book, stylesheet, key)
     atomic_write(output, data)
     if cache_dir:
@@ -186,33 +184,17 @@ def _label_pages(document, pdf: pydyf.PDF) -> None:
 
 
 # ── Characters no font of the book has ───────────────────────────────────────
-def _warn_about_missing_glyphs(book: PrintBook, site_dir: Path) -> None:
+def _warn_about_missing_glyphs(book: PrintBook, site_dir: Path, fonts: FontCoverage) -> None:
     """Warn, naming the page and the character, about text that neither the vendored fonts nor their declared
     fallback can print: it would come out as an empty box."""
     vendored = sorted(path for pattern in FONT_FILES for path in (site_dir / "assets" / "fonts").glob(pattern))
     if not vendored:
         return
-    fonts = [*vendored, *_fallback_fonts()]
-    covered = _characters_in_fonts(tuple((path, path.stat().st_mtime_ns) for path in fonts))
+    covered = fonts.characters([*vendored, *fonts.fallback_fonts()])
     for page, characters in missing_characters(book.html, covered).items():
         listed = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in sorted(characters))
         LOG.warning(f"PDF ({page}): no font of the book has {listed}, which would print as an empty box: "
                     "use another character, or vendor a font that has it")
-
-
-@lru_cache(maxsize=1)
-def _fallback_fonts() -> tuple[Path, ...]:
-    """The files fontconfig gives for the fallback families (only those it really has, not a substitute)."""
-    found = []
-    for family in FALLBACK_FAMILIES:
-        try:
-            answer = subprocess.run(["fc-match", "--format=%{family}\n%{file}", family], capture_output=True,
-                                    text=True, check=True).stdout.split("\n")
-        except (OSError, subprocess.CalledProcessError):
-            continue
-        if len(answer) == 2 and family in answer[0].split(","):
-            found.append(Path(answer[1]))
-    return tuple(found)
 
 
 def missing_characters(document: str, covered: frozenset[int]) -> dict[str, set[str]]:
@@ -229,15 +211,6 @@ def missing_characters(document: str, covered: frozenset[int]) -> dict[str, set[
                     page = section.get("data-page") if section is not None else None
                     found.setdefault(page or "front matter", set()).add(char)
     return found
-
-
-@lru_cache(maxsize=4)
-def _characters_in_fonts(fonts: tuple[tuple[Path, int], ...]) -> frozenset[int]:
-    covered: set[int] = set()
-    for path, _ in fonts:
-        with TTFont(path, lazy=True) as font:
-            covered.update(font.getBestCmap() or {})
-    return frozenset(covered)
 
 
 # ── The render cache ─────────────────────────────────────────────────────────

@@ -6,8 +6,9 @@
 - reading time and, where the build has git history, the last-updated date of every chapter;
 - a description of every page for search engines and link previews, and a social card (PNG) per page, drawn here
   from the vendored fonts so nothing is fetched;
-- repairs to Material's own markup that an accessibility audit or the HTML validator rejects (THEME_FIXES);
-- download buttons, with their sizes, only for the editions the build actually wrote.
+- after the editions, one lxml pass over every written page (`finish_pages`): repairs to Material's own markup that
+  an accessibility audit or the HTML validator rejects (THEME_FIXES), and the download buttons, with their sizes,
+  only for the editions the build actually wrote.
 
 scripts/hooks.py calls these from MkDocs' events; each takes and returns strings, paths or the page it is given.
 """
@@ -17,19 +18,23 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
+from lxml.html import HtmlElement
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 from PIL import Image, ImageDraw, ImageFont
 
 from macros.book import BookConfig
 from scripts.shared import highlight, safety
-from scripts.shared.assemble import site_relative
+from scripts.shared.addresses import UniqueNames, site_path
+from scripts.shared.markup import page_html, restore_svg_case
 from scripts.shared.reading import reading_minutes
 
 HIGHLIGHT_CSS = "assets/stylesheets/highlight.css"   # generated: the code palette for both site schemes
@@ -46,14 +51,17 @@ class SocialCard:
     path: str                   # site-relative, e.g. "assets/images/social/01-the-serving-problem.png"
     title: str                  # plain text
     eyebrow: str                # "Part I: Foundations · Chapter 1", or the book's subtitle
+    footer: str                 # the book's title and author
 
 
 # ── What scripts/hooks.py calls, event by event ─────────────────────────────────────────────────────────────────
 
 @dataclass
 class SiteBuild:
-    """What one build of the site collects as its pages render: the social cards to place, the SVG files checked."""
+    """What one build of the site collects as its pages render: the social cards to place (named in their own
+    namespace, so two pages never share a card), the SVG files checked."""
     cards: dict[str, SocialCard] = field(default_factory=dict)
+    card_names: UniqueNames = field(default_factory=UniqueNames)
     svg_checked: dict[tuple[Path, float], list[safety.Problem]] = field(default_factory=dict)
 
 
@@ -78,7 +86,7 @@ def prepare_page(html_text: str, page, config, book: BookConfig, state: SiteBuil
     description = page.meta.get("description") or ("" if page.is_homepage else describe(html_text, DESCRIPTION_LENGTH))
     if description:
         page.meta["description"] = attribute_text(str(description))
-    card = social_card_for(page, book)
+    card = social_card_for(page, book, state.card_names.claim(page.url or "index"))
     state.cards[card.path] = card
     page.meta["social_card"] = card.path
     return html_text
@@ -95,13 +103,7 @@ def finish_site(site_dir: Path, cache_dir: Path, state: SiteBuild) -> None:
     """After the editions: place the social cards, and offer only the editions that were written, with sizes."""
     for card in state.cards.values():
         place_social_card(card, site_dir / card.path, cache_dir / "social")
-    downloads = site_dir / "downloads"
-    sizes = download_sizes(downloads)
-    for page in site_dir.rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        offered = fill_download_sizes(drop_missing_downloads(text, downloads), sizes)
-        if offered != text:
-            page.write_text(offered, encoding="utf-8")
+    finish_pages(site_dir)
 
 
 # ── The output policy ───────────────────────────────────────────────────────────────────────────────────────────
@@ -123,10 +125,10 @@ def _used_svg_problems(root, page_url: str, docs_dir: Path, svg_checked: dict) -
         for address in [element.get("src"), *safety.srcset_urls(element.get("srcset") or "")]:
             if not address or safety.is_remote(address):
                 continue   # remote addresses are html_problems' to report
-            path = unquote(urlsplit(address).path)
-            if not path.lower().endswith(".svg"):
+            path = site_path(page_url, address)
+            if path is None or not path.lower().endswith(".svg"):
                 continue
-            file = (docs_dir / site_relative(page_url, path)).resolve()
+            file = (docs_dir / path).resolve()
             if not file.is_file() or not file.is_relative_to(docs_dir.resolve()):
                 continue   # a missing file is MkDocs' own link validation to report
             key = (file, file.stat().st_mtime)
@@ -154,12 +156,17 @@ def _display_path(source: Path, config) -> str:
 
 # ── Description, last update ────────────────────────────────────────────────────────────────────────────────────
 
-TAG = re.compile(r"<[^>]+>")
-PARAGRAPH = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.S)
-
-
 def plain_text(html_text: str) -> str:
-    return " ".join(html.unescape(TAG.sub(" ", html_text)).split())
+    """The text of an HTML fragment (a title, a paragraph), its white space collapsed."""
+    return _text_of(_fragment(html_text))
+
+
+def _fragment(html_text: str) -> HtmlElement:
+    return lxml_html.fragment_fromstring(html_text or "<p></p>", create_parent="div")
+
+
+def _text_of(element: HtmlElement) -> str:
+    return " ".join(element.text_content().split())
 
 
 def attribute_text(text: str) -> str:
@@ -170,8 +177,8 @@ def attribute_text(text: str) -> str:
 
 def describe(html_text: str, limit: int) -> str:
     """The page's first paragraph of prose, cut at a word boundary to fit a search result."""
-    for match in PARAGRAPH.finditer(html_text):
-        text = plain_text(match[1])
+    for paragraph in _fragment(html_text).iter("p"):
+        text = _text_of(paragraph)
         if len(text.split()) >= 8:  # skip one-line labels such as captions and subtitles
             break
     else:
@@ -198,20 +205,20 @@ def last_updated_html(day: date) -> str:
 
 # ── Social cards ────────────────────────────────────────────────────────────────────────────────────────────────
 
-def social_card_for(page, book: BookConfig) -> SocialCard:
-    slug = page.url.strip("/").replace("/", "-") or "index"
+def social_card_for(page: Any, book: BookConfig, name: str) -> SocialCard:
+    """The card of a page; `name` is its file's stem, claimed from the build's card names."""
     if page.is_homepage:
         title, eyebrow = book.title, book.subtitle
     else:
         title = plain_text(page.title or "")
         eyebrow = " \u00b7 ".join(filter(None, [page.meta.get("book_part"), page.meta.get("book_label")]))
-    return SocialCard(f"{SOCIAL_DIR}/{slug}.png", title, eyebrow or book.title)
+    return SocialCard(f"{SOCIAL_DIR}/{name}.png", title, eyebrow or book.title, f"{book.title} \u00b7 {book.author}")
 
 
 def place_social_card(card: SocialCard, target: Path, cache: Path) -> None:
     """Copy the card from the cache, drawing it only when its text is new: PNG encoding cost `mkdocs serve`
     most of a second on every save."""
-    key = hashlib.sha256(f"{CARD_VERSION}|{card.title}|{card.eyebrow}".encode()).hexdigest()[:24]
+    key = hashlib.sha256(f"{CARD_VERSION}|{card.title}|{card.eyebrow}|{card.footer}".encode()).hexdigest()[:24]
     cached = cache / f"{key}.png"
     if not cached.is_file():
         draw_social_card(card, cached)
@@ -232,7 +239,7 @@ def draw_social_card(card: SocialCard, target: Path) -> None:
     for line in wrap_to_width(card.title, large, width - 180)[:4]:
         draw.text((90, y), line, font=large, fill="#ffffff")
         y += 92
-    draw.text((90, height - 100), "Productionizing ML Inference APIs \u00b7 Steve Jackson", font=small, fill="#e8eaf6")
+    draw.text((90, height - 100), card.footer, font=small, fill="#e8eaf6")
     target.parent.mkdir(parents=True, exist_ok=True)
     image.save(target, "PNG", optimize=True)
 
@@ -249,50 +256,123 @@ def wrap_to_width(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[s
     return lines + [line] if line else lines
 
 
-# ── Material's markup, repaired ─────────────────────────────────────────────────────────────────────────────────
+# ── Every written page, once: Material's markup repaired, the downloads offered ───────────────────────────────
 
-# (what, pattern, replacement). Each repairs something Material 9.x writes on every page; the browser tests run
+def finish_pages(site_dir: Path) -> None:
+    """One lxml pass over every HTML page of the site, after the editions: the theme repairs and the downloads.
+    A page is written back only when something changed."""
+    downloads = site_dir / "downloads"
+    sizes = download_sizes(downloads)
+    for path in site_dir.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        document = lxml_html.document_fromstring(text)
+        changed = repair_theme(document)
+        changed = offer_downloads(document, downloads, sizes) or changed
+        if changed:
+            path.write_text(page_html(document), encoding="utf-8")
+
+
+# (what, CSS selector, repair). Each repairs something Material 9.x writes on every page; the browser tests run
 # axe-core and the HTML validator over the built site, so a repair that stops matching after an upgrade shows there.
-THEME_FIXES = [
+def _name_search_dialog(element: HtmlElement) -> None:
+    element.set("aria-label", "Search the book")
+
+
+def _drop_attribute(name: str) -> Callable[[HtmlElement], None]:
+    def drop(element: HtmlElement) -> None:
+        del element.attrib[name]
+    return drop
+
+
+def _unescape_label(element: HtmlElement) -> None:
+    element.set("aria-label", element.get("aria-label", "").replace("&amp;", "&"))
+
+
+THEME_FIXES: list[tuple[str, str, Callable[[HtmlElement], None]]] = [
     # The search overlay is a role="dialog" without a name (axe: aria-dialog-name, serious).
-    ("search dialog name",
-     re.compile(r'(<div class="md-search" data-md-component="search" role="dialog")>'),
-     r'\1 aria-label="Search the book">'),
+    ("search dialog name", 'div.md-search[data-md-component="search"][role="dialog"]:not([aria-label])',
+     _name_search_dialog),
     # Section labels in the navigation get tabindex="" when they are not focusable: invalid HTML.
-    ("empty tabindex", re.compile(r' tabindex=""'), ""),
+    ("empty tabindex", '[tabindex=""]', _drop_attribute("tabindex")),
     # autocomplete="off" is not allowed on checkboxes (HTML validator); Material's script resets both toggles.
-    ("checkbox autocomplete",
-     re.compile(r'(<input class="md-toggle" data-md-toggle="\w+" type="checkbox" id="\w+") autocomplete="off">'),
-     r"\1>"),
+    ("checkbox autocomplete", 'input.md-toggle[type="checkbox"][autocomplete]', _drop_attribute("autocomplete")),
     # The footer's aria-label escapes a title that is already HTML, so "&" is read out as "&amp;" and the label no
     # longer contains the visible text (axe: label-content-name-mismatch, serious).
-    ("double-escaped labels", re.compile(r'(aria-label="[^"]*?)&amp;amp;'), r"\1&amp;"),
+    ("double-escaped labels", '[aria-label*="&amp;"]', _unescape_label),
 ]
 
 
-def fix_theme_markup(page_html: str) -> str:
-    for _what, pattern, replacement in THEME_FIXES:
-        page_html = pattern.sub(replacement, page_html)
-    return page_html
+def repair_theme(document: HtmlElement) -> bool:
+    """Apply THEME_FIXES to a page's tree; whether anything was repaired."""
+    changed = False
+    for _what, selector, repair in THEME_FIXES:
+        for element in document.cssselect(selector):
+            repair(element)
+            changed = True
+    return changed
 
 
 # ── Downloads ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-DOWNLOAD_ITEM = re.compile(r'\s*<li class="book-downloads__item" data-download="([^"]+)">.*?</li>', re.S)
-
-
-DOWNLOAD_SIZE = re.compile(r'(<span class="download-size" data-download="([^"]+)">)[^<]*(</span>)')
-
-
-def download_sizes(downloads: Path) -> dict:
+def download_sizes(downloads: Path) -> dict[str, str]:
     return {path.name: f"{path.stat().st_size / 1e6:.1f} MB" for path in downloads.glob("*")}
 
 
-def fill_download_sizes(page_html: str, sizes: dict) -> str:
-    """Each download's size where the page offers it: the files exist only after the pages are written."""
-    return DOWNLOAD_SIZE.sub(lambda m: f"{m[1]}{sizes.get(m[2], '')}{m[3]}", page_html)
+def offer_downloads(document: HtmlElement, downloads: Path, sizes: dict[str, str]) -> bool:
+    """Only the editions this build wrote, each with its size; whether the page changed."""
+    dropped = drop_missing_editions(document, downloads)
+    return write_download_sizes(document, sizes) or dropped
 
 
-def drop_missing_downloads(page_html: str, downloads: Path) -> str:
+def drop_missing_editions(document: HtmlElement, downloads: Path) -> bool:
     """Remove the download buttons for editions this build did not write (a preview, or extra.book.editions false)."""
-    return DOWNLOAD_ITEM.sub(lambda m: m[0] if (downloads / m[1]).is_file() else "", page_html)
+    missing = [item for item in document.cssselect("li.book-downloads__item[data-download]")
+               if not (downloads / item.get("data-download", "")).is_file()]
+    for item in missing:
+        _drop(item)
+    return bool(missing)
+
+
+def write_download_sizes(document: HtmlElement, sizes: dict[str, str]) -> bool:
+    """Each download's size where the page offers it: the files exist only after the pages are written."""
+    changed = False
+    for span in document.cssselect("span.download-size[data-download]"):
+        size = sizes.get(span.get("data-download", ""), "")
+        if (span.text or "") != size or len(span):
+            for child in list(span):
+                span.remove(child)
+            span.text = size
+            changed = True
+    return changed
+
+
+def _drop(element: HtmlElement) -> None:
+    """Remove an element with the white space before it, keeping the text after it."""
+    previous, parent = element.getprevious(), element.getparent()
+    if previous is not None:
+        previous.tail = (previous.tail or "").rstrip() + (element.tail or "")
+    else:
+        parent.text = (parent.text or "").rstrip() + (element.tail or "")
+    parent.remove(element)
+
+
+# ── The same repairs on HTML text (for a caller holding a fragment rather than a page's tree) ──────────────────
+
+def _edited(text: str, edit: Callable[[HtmlElement], object]) -> str:
+    container = lxml_html.fragment_fromstring(text, create_parent="div")
+    edit(container)
+    restore_svg_case(container)
+    return (container.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html")
+                                            for child in container)
+
+
+def fix_theme_markup(text: str) -> str:
+    return _edited(text, repair_theme)
+
+
+def drop_missing_downloads(text: str, downloads: Path) -> str:
+    return _edited(text, lambda root: drop_missing_editions(root, downloads))
+
+
+def fill_download_sizes(text: str, sizes: dict[str, str]) -> str:
+    return _edited(text, lambda root: write_download_sizes(root, sizes))
