@@ -6,11 +6,11 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from . import book1, citations, contents, figures, glossary, preview
+from . import book1, citations, contents, figures, glossary, preview, reference
 from .manifest import write_manifest
 from .session import BookSession, reported
 
-MACRO_MODULES = (book1, glossary, citations, figures, contents)
+MACRO_MODULES = (book1, glossary, citations, figures, contents, reference)
 
 
 def define_env(env):
@@ -53,5 +53,6 @@ def _show_in_preview(env, error: PluginError) -> None:
 
 
 def on_post_build(env):
+    reference.write_site_charts(env.book_session, Path(env.conf["site_dir"]))
     nav = env.variables.get("navigation")
     write_manifest(env.book_session, nav.pages if nav else [], Path(env.conf["site_dir"]), env.conf["site_url"] or "")
