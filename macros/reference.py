@@ -211,7 +211,8 @@ def _reference_row(quantity: Quantity, cite: Callable[[str], str]) -> str:
 
 def _provenance(quantity: Quantity, cite: Callable[[str], str]) -> str:
     if quantity.derived:
-        uses = ", ".join(f'<a href="#spec-{escape(key)}"><code>{escape(key)}</code></a>' for key in quantity.uses)
+        # A key in a link is not set as <code>: Material's code-in-link colours fail contrast in the dark palette.
+        uses = ", ".join(f'<a class="spec-key" href="#spec-{escape(key)}">{escape(key)}</a>' for key in quantity.uses)
         return f'<span class="spec-derived">Derived from {uses}</span>'
     checked = f" (checked {escape(quantity.as_of)})" if quantity.as_of else ""
     if quantity.source:
