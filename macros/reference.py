@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import labs
 from mkdocs.exceptions import PluginError
@@ -30,7 +30,7 @@ from .reference_system import ReferenceSystem, Quantity, format_quantity
 from .structure import CALL, BookStructure, Numbered
 
 if TYPE_CHECKING:
-    from .session import BookSession
+    from .session import BookSession, PageState
 
 log = get_plugin_logger("labs")
 REFERENCE_FILE_NAME = "reference-system.yml"
@@ -109,7 +109,7 @@ class Calculator:
 
 def _budget_total(system: ReferenceSystem) -> tuple[str, str]:
     stages = [key for key in CALCULATORS["latency-budget"].inputs if key.startswith("budget.")]
-    total = sum(float(system.value(key)) for key in stages)   # type: ignore[arg-type]  # budget stages are numbers
+    total = sum(system.number(key) for key in stages)
     return "Sum of the stages' p95 (an upper bound: percentiles do not add)", format_quantity(total, "ms")
 
 
@@ -228,15 +228,21 @@ def write_site_charts(session: BookSession, site_dir: Path) -> None:
 
 
 # ── The macros ───────────────────────────────────────────────────────────────────────────────────────────────
+def lab_inputs(config: Any) -> tuple[Path, Path]:
+    """(reference-system file, lab cache folder) of a book: its data folder's file, its project's .cache/labs.
+    The build and `book labs` use the same, so either one fills the other's cache."""
+    from .session import BookSession
+    project = Path(config["config_file_path"]).parent
+    return BookSession._data_dir(config) / REFERENCE_FILE_NAME, project / ".cache" / "labs"
+
+
 class BookNumbers:
     """One build's reference system and lab results, loaded on first use (a book that never calls spec() needs
     no reference-system file) and kept for the rest of the build."""
 
     def __init__(self, session: BookSession):
         self.session = session
-        self.project = Path(session.config["config_file_path"]).parent
-        self.reference_file = session.data_dir / REFERENCE_FILE_NAME
-        self.cache_dir = self.project / ".cache" / "labs"
+        self.reference_file, self.cache_dir = lab_inputs(session.config)
         self._system: ReferenceSystem | None = None
         self._runs: dict[str, labs.LabRun] = {}
         self.charts_used = chart_pages(session.structure, session.docs_dir)
@@ -295,6 +301,11 @@ class BookNumbers:
             write_charts(site_dir, found)
 
 
+def current_page(session: BookSession) -> PageState:
+    assert session.page is not None, "a macro runs while its page renders"
+    return session.page
+
+
 def macros(session: BookSession) -> dict[str, Callable[..., str]]:
     numbers = BookNumbers(session)
     setattr(session, NUMBERS_ATTRIBUTE, numbers)   # for write_site_charts() after the build
@@ -315,18 +326,20 @@ def macros(session: BookSession) -> dict[str, Callable[..., str]]:
         item = session.numbered("figure", chart_id)
         lab_id, drawn = numbers.chart(chart_id)
         image = f"{CHART_DIR}/{chart_id}.svg"
-        return render_chart(item, lab_id, drawn, session.structure.asset_href(session.page.src, image),
-                            session.structure.asset_href(session.page.src, f"{CHART_DIR}/{chart_id}.csv"),
+        page = current_page(session).src
+        return render_chart(item, lab_id, drawn, session.structure.asset_href(page, image),
+                            session.structure.asset_href(page, f"{CHART_DIR}/{chart_id}.csv"),
                             caption, alt or drawn.alt)
 
     def calculator(kind: str) -> str:
         if kind not in CALCULATORS:
-            raise MacroError(f"unknown calculator {kind!r}; one of {', '.join(CALCULATORS)}." + closest(kind, CALCULATORS))
+            raise MacroError(f"unknown calculator {kind!r}; one of {', '.join(CALCULATORS)}."
+                             + closest(kind, CALCULATORS))
         return render_calculator(CALCULATORS[kind], numbers.system)
 
     def cite_once(key: str) -> str:
         """A citation numbered in the page's reference list, as cite() makes it."""
-        cited = session.page.cited
+        cited = current_page(session).cited
         if key not in cited:
             cited.append(key)
         return render_citation([(cited.index(key) + 1, key)])
