@@ -6,18 +6,19 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from . import book1, citations, contents, figures, glossary, preview
+from . import book1, citations, contents, figures, glossary, preview, reference
 from .manifest import write_manifest
-from .session import BookSession, reported
+from .session import LABS_DIR, BookSession, reported
 
-MACRO_MODULES = (book1, glossary, citations, figures, contents)
+MACRO_MODULES = (book1, glossary, citations, figures, contents, reference)
 
 
 def define_env(env):
     session = env.book_session = BookSession(env.conf)
     # `mkdocs serve` rebuilds when the data the pages are made from changes, not only the pages.
-    if str(session.data_dir) not in map(str, env.conf["watch"]):
-        env.conf["watch"].append(str(session.data_dir))
+    for folder in (session.data_dir, LABS_DIR):   # value() and chart() print what the labs compute
+        if str(folder) not in map(str, env.conf["watch"]):
+            env.conf["watch"].append(str(folder))
     for module in MACRO_MODULES:
         for name, macro in module.macros(session).items():
             session.macros[name] = macro
@@ -53,5 +54,6 @@ def _show_in_preview(env, error: PluginError) -> None:
 
 
 def on_post_build(env):
+    reference.write_site_charts(env.book_session, Path(env.conf["site_dir"]))
     nav = env.variables.get("navigation")
     write_manifest(env.book_session, nav.pages if nav else [], Path(env.conf["site_dir"]), env.conf["site_url"] or "")

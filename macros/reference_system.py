@@ -66,6 +66,8 @@ def format_quantity(value: Value, unit: str, decimals: int | None = None) -> str
         return str(value)
     if isinstance(value, tuple):
         number = ", ".join(format_number(v, decimals) for v in value) or "none"
+    elif isinstance(value, str):
+        number = value   # a text value under a unit of its own: printed as written
     else:
         number = format_number(value, decimals)
     if unit == PURE_NUMBER_UNIT:
@@ -297,10 +299,17 @@ class ReferenceSystem:
     def value(self, key: str) -> Value:
         return self.get(key).value
 
+    def number(self, key: str) -> float:
+        """A value that must be a single number (for arithmetic): a text or a list is refused with the key."""
+        value = self.value(key)
+        if isinstance(value, (str, tuple)):
+            raise MacroError(f"reference-system key {key!r} is {value!r}, not a number")
+        return value
+
     def service_time_ms(self, batch: int) -> float:
         """t(b) of the reference system's recogniser, in ms."""
-        return service_time_ms(batch, self.value("inference.batch_fixed_ms"),
-                               self.value("inference.batch_per_chunk_ms"))
+        return service_time_ms(batch, self.number("inference.batch_fixed_ms"),
+                               self.number("inference.batch_per_chunk_ms"))
 
     def _derive(self, lines: dict) -> None:
         for key, rule in DERIVATIONS.items():  # registered in dependency order

@@ -23,6 +23,9 @@ from .errors import MacroError, closest
 from .structure import BookStructure
 
 
+LABS_DIR = Path(__file__).resolve().parent.parent / "labs"   # value() and chart() depend on its code
+
+
 class RenderCache:
     """Rendered pages (code still stashed) by a key of their source and everything else they depend on, the least
     recently used dropped first: a long preview session keeps the pages being edited without growing unbounded."""
@@ -100,8 +103,10 @@ class BookSession:
 
     def _fingerprint(self, data_dir: Path) -> str:
         """Everything besides a page's own text that its rendering depends on: the data files, the book's shape
-        (chapter numbers, figure numbers, which page uses which term and source) and the Book 1 address."""
-        files = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in data_dir.rglob("*") if p.is_file())
+        (chapter numbers, figure numbers, which page uses which term and source), the Book 1 address, and the labs'
+        code, whose values value() and chart() print."""
+        sources = [p for p in data_dir.rglob("*") if p.is_file()] + sorted(LABS_DIR.glob("*.py"))
+        files = sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sources)
         shape = [(p.src, p.number, p.part, p.title, sorted(p.terms), p.citations, p.figures, p.tables)
                  for p in self.structure.pages.values()]
         return hashlib.sha256(repr((files, shape, self.book1_url)).encode()).hexdigest()

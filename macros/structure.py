@@ -32,6 +32,7 @@ class BookPage:
     number: int | None = None    # chapter number, for pages inside a Part
     title: str = ""
     figures: list = field(default_factory=list)
+    charts: list = field(default_factory=list)    # the figures among them that a lab draws
     tables: list = field(default_factory=list)
     terms: set = field(default_factory=set)
     citations: list = field(default_factory=list)
@@ -81,7 +82,9 @@ class BookStructure:
             calls = list(literal_calls(jinja, text))
             page.terms = {args[0] for name, args in calls if name == "term" and args}
             page.citations = [key for name, args in calls if name == "cite" for key in args]
-            page.figures = [args[0] for name, args in calls if name == "figure" and args]
+            # A chart() is a figure drawn by a lab: numbered with the figures, in source order.
+            page.figures = [args[0] for name, args in calls if name in ("figure", "chart") and args]
+            page.charts = [args[0] for name, args in calls if name == "chart" and args]
             page.tables = [args[0] for name, args in calls if name == "table_caption" and args]
             self._number(page, "figure", page.figures)
             self._number(page, "table", page.tables)

@@ -6,6 +6,7 @@
     book pdf --chapter N   one chapter as it prints, for proofing (build/proof/chapter-N.pdf)
     book check        a strict build, then the book's own rules over the built pages (file:line: message)
     book stats        words, figures, tables, citations... per chapter, from a strict build; --json for machines
+    book labs [LAB]   run the labs (all, or those named): what each took, and whether it came from the cache
 
 Each verb wraps the functions the build itself uses; the exit status says whether anything failed.
 """
@@ -40,6 +41,9 @@ def main(argv=None) -> int:
     verbs.add_parser("check", help="strict build, then the book's own rules")
     stats = verbs.add_parser("stats", help="per-chapter figures")
     stats.add_argument("--json", action="store_true")
+    labs = verbs.add_parser("labs", help="run the labs the book's values and charts come from")
+    labs.add_argument("labs", nargs="*", metavar="LAB", help="lab ids (default: every lab)")
+    labs.add_argument("--force", action="store_true", help="run even when the cache holds a result")
     args = parser.parse_args(argv)
     return VERBS[args.verb](args)
 
@@ -161,8 +165,17 @@ def stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_labs(args) -> int:
+    """The labs as the build runs them: the book's reference-system file, the project's .cache/labs."""
+    from labs import LABS
+    from labs.__main__ import run_and_report
+    from macros.reference import lab_inputs
+    reference, cache_dir = lab_inputs(load_config(args.config_file))
+    return run_and_report(args.labs or list(LABS), force=args.force, reference=reference, cache_dir=cache_dir)
+
+
 VERBS = {"build": build, "serve": serve, "pdf": edition("pdf"), "epub": edition("epub"), "check": check,
-         "stats": stats}
+         "stats": stats, "labs": run_labs}
 
 if __name__ == "__main__":
     sys.exit(main())

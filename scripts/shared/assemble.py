@@ -22,7 +22,7 @@ from macros.manifest import Manifest
 from scripts.shared import safety
 from scripts.shared.addresses import UniqueNames, site_path
 
-DROP = (".headerlink", ".md-content__button", ".chapter-eyebrow", "script", "form", ".md-source-file",
+DROP = (".headerlink", ".md-content__button", ".chapter-eyebrow", "script", "form", ".md-source-file", ".web-only",
         ".ref-all")
 
 

@@ -1,0 +1,78 @@
+"""The calculators on the Reference System page, driven with the keyboard in Chromium: each starts at the reference
+values (agreeing with its worked table), recalculates as the reader types, and stays clean under axe-core in both
+palettes."""
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from macros.reference_system import ReferenceSystem, format_number
+from test_accessibility import PALETTES, STILL, axe_source, blocking_violations  # noqa: F401  (axe_source: fixture)
+
+PAGE = "reference-system/"
+
+
+def fraction_of_peak() -> float:
+    return float(ReferenceSystem.load().value("traffic.mean_fraction_of_peak"))  # type: ignore[arg-type]
+
+
+# (calculator, field label, typed value, result at the reference values, result after typing)
+CASES = [
+    ("latency-budget", "p95 one-way network time, client to serving region", "200",
+     "Sum of the stages' p95: 150 ms, 150 ms under the 300 ms target", "Sum of the stages' p95: 310 ms, 10 ms over"),
+    ("streams-per-gpu", "New sessions per second at the busiest hour", "6.6",
+     "792 concurrent streams at the peak; at 40 streams per GPU that is 20 GPUs",
+     "1,584 concurrent streams at the peak; at 40 streams per GPU that is 40 GPUs"),
+    ("cost-per-audio-hour", "On-demand price of one single-GPU L4 instance", "2",
+     f"{format_number(1 / (40 * fraction_of_peak()))} USD per hour of audio",
+     f"{format_number(2 / (40 * fraction_of_peak()))} USD per hour of audio"),
+]
+
+
+@pytest.mark.parametrize("kind, label, typed, before, after", CASES, ids=[case[0] for case in CASES])
+def test_typing_a_value_with_the_keyboard_changes_the_result(page, site_url, kind, label, typed, before, after):
+    page.goto(site_url + PAGE)
+    form = page.locator(f'form.calculator[data-calculator="{kind}"]')
+    output = form.locator("output")
+    expect(output).to_have_attribute("aria-live", "polite")
+    expect(output).to_contain_text(before)
+    field = form.get_by_label(label)
+    # Reach the field from the one before it with Tab, as a keyboard user does (or from the page for the first).
+    inputs = form.locator("input")
+    index = [inputs.nth(i).get_attribute("id") for i in range(inputs.count())].index(field.get_attribute("id"))
+    if index:
+        inputs.nth(index - 1).focus()
+        page.keyboard.press("Tab")
+    else:
+        field.focus()
+    expect(field).to_be_focused()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(typed)
+    expect(output).to_contain_text(after)
+    page.keyboard.press("Enter")   # submitting recalculates instead of reloading the page
+    expect(output).to_contain_text(after)
+    expect(field).to_have_value(typed)
+
+
+def test_an_empty_field_says_what_to_enter(page, site_url):
+    page.goto(site_url + PAGE)
+    form = page.locator('form.calculator[data-calculator="streams-per-gpu"]')
+    form.get_by_label("Mean length of a session").focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Backspace")
+    expect(form.locator("output")).to_contain_text("Enter a number of 0 or more for: Mean length of a session")
+
+
+@pytest.mark.parametrize("preference", PALETTES)
+def test_the_calculators_stay_clean_under_axe_after_use(browser, site_url, axe_source, preference):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=preference)
+    page = context.new_page()
+    page.goto(site_url + PAGE)
+    page.add_style_tag(content=STILL)
+    field = page.locator('form.calculator[data-calculator="streams-per-gpu"] input').first
+    field.focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("5")
+    problems = blocking_violations(page, axe_source)
+    context.close()
+    assert not problems, json.dumps(problems, indent=1)
