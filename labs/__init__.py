@@ -135,7 +135,7 @@ def cache_key(module: ModuleType, reference: Path, params: dict, dep_keys: dict[
     parts = [
         ("runner", RUNNER_VERSION.encode()),
         ("matplotlib", matplotlib.__version__.encode()),
-        ("lab", Path(module.__file__).read_bytes()),
+        ("lab", Path(str(module.__file__)).read_bytes()),
         *((f"shared:{path.name}", path.read_bytes()) for path in SHARED_SOURCES),
         ("reference", reference.read_bytes()),
         ("params", json.dumps(params, sort_keys=True).encode()),

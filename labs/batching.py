@@ -31,8 +31,16 @@ PARAMS = {"arrivals": 200000, "warmup_fraction": 0.1, "seed": 20261130, "streams
 QUICK_PARAMS = {"arrivals": 3000, "warmup_fraction": 0.1, "seed": 20261130, "streams": [10, 30, 40, 48]}
 
 # Chapter 3's worked example, kept as it is printed there so the lab can check its claims.
-CHAPTER3 = {"preferred_batch_sizes": (8,), "max_batch_size": 8, "max_queue_delay_ms": 10.0,
-            "cases": {"light": (50.0, 1), "moderate": (300.0, 1), "heavy": (1000.0, 3)}}
+@dataclass(frozen=True)
+class Chapter3Example:
+    """Chapter 3's worked example: its batcher settings and its three traffic levels (chunks/s, instances)."""
+    preferred_batch_sizes: tuple[int, ...] = (8,)
+    max_batch_size: int = 8
+    max_queue_delay_ms: float = 10.0
+    cases: tuple[tuple[str, float, int], ...] = (("light", 50.0, 1), ("moderate", 300.0, 1), ("heavy", 1000.0, 3))
+
+
+CHAPTER3 = Chapter3Example()
 
 _COMPLETE, _TIMEOUT = 0, 1
 _EPSILON_MS = 1e-9  # a timeout fires at exactly the deadline; floating point must not make it miss
@@ -47,9 +55,9 @@ class BatcherConfig:
 
     @classmethod
     def from_reference(cls, system: ReferenceSystem) -> "BatcherConfig":
-        return cls(int(system.value("batcher.max_batch_size")),
-                   tuple(int(size) for size in system.value("batcher.preferred_batch_sizes")),
-                   system.value("batcher.max_queue_delay_us") / 1000, int(system.value("batcher.instances")))
+        return cls(int(system.number("batcher.max_batch_size")),
+                   tuple(int(size) for size in system.numbers("batcher.preferred_batch_sizes")),
+                   system.number("batcher.max_queue_delay_us") / 1000, int(system.number("batcher.instances")))
 
     def batch_to_send(self, queued: int, oldest_wait_ms: float) -> int | None:
         """Triton's decision when an instance is free: a batch size to send now, or None to keep waiting."""
@@ -120,9 +128,9 @@ def percentiles(samples: np.ndarray) -> tuple[float, float, float]:
 def run(system: ReferenceSystem, deps: dict, *, arrivals: int, warmup_fraction: float, seed: int,
         streams: list[int]) -> LabResult:
     config = BatcherConfig.from_reference(system)
-    chunks_per_stream = system.value("audio.chunks_per_second")
-    capacity = system.value("batcher.capacity_chunks_per_s")
-    target = int(system.value("capacity.streams_per_gpu"))
+    chunks_per_stream = system.number("audio.chunks_per_second")
+    capacity = system.number("batcher.capacity_chunks_per_s")
+    target = int(system.number("capacity.streams_per_gpu"))
     bound = config.max_queue_delay_ms + system.service_time_ms(config.max_batch_size)
     sweep = sorted(set(streams) | {target})
 
@@ -141,10 +149,11 @@ def run(system: ReferenceSystem, deps: dict, *, arrivals: int, warmup_fraction: 
 
     knee = _knee(rows)
     holds_to = max((r["streams"] for r in rows if r["p99"] <= bound), default=0)
-    queue_budget = system.value("budget.queue_p95_ms")
+    queue_budget = system.number("budget.queue_p95_ms")
     within_budget = max((r["streams"] for r in rows if r["queue_p95"] <= queue_budget and r["load"] < 1), default=0)
     target_row = next(r for r in rows if r["streams"] == target)
     chapter3 = _chapter3_check(system, arrivals, seed, warmup_fraction)
+    assert at_target is not None, "the sweep includes the target number of streams"
     service_p95 = percentiles(at_target.service_ms)[1]
 
     found = values(
@@ -179,11 +188,11 @@ def _knee(rows: list[dict]) -> int:
 
 def _chapter3_check(system: ReferenceSystem, arrivals: int, seed: int, warmup_fraction: float) -> list[tuple]:
     """Chapter 3's three traffic levels, simulated with its own settings and the reference t(b)."""
-    bound = CHAPTER3["max_queue_delay_ms"] + system.service_time_ms(CHAPTER3["max_batch_size"])
+    bound = CHAPTER3.max_queue_delay_ms + system.service_time_ms(CHAPTER3.max_batch_size)
     entries = [("batching.ch3_bound_ms", bound, "ms", "Chapter 3's example bound: 10 ms window plus t(8)")]
-    for index, (case, (rate, instances)) in enumerate(CHAPTER3["cases"].items()):
-        config = BatcherConfig(CHAPTER3["max_batch_size"], CHAPTER3["preferred_batch_sizes"],
-                               CHAPTER3["max_queue_delay_ms"], instances)
+    for index, (case, rate, instances) in enumerate(CHAPTER3.cases):
+        config = BatcherConfig(CHAPTER3.max_batch_size, CHAPTER3.preferred_batch_sizes,
+                               CHAPTER3.max_queue_delay_ms, instances)
         result = simulate(rate, config, system.service_time_ms, arrivals, [seed, 1000 + index], warmup_fraction)
         p50, p95, p99 = percentiles(result.latency_ms)
         label = f"Chapter 3's {case} case ({rate:g} chunks/s, {instances} instance{'s' * (instances > 1)})"
@@ -203,7 +212,7 @@ def _chart(rows: list[dict], bound: float, target: int, system: ReferenceSystem,
     for style, (name, label) in zip(charts.SERIES, (("p50", "p50"), ("p95", "p95"), ("p99", "p99"))):
         ax.plot(x, [r[name] for r in rows], label=label, **style)
     ax.axhline(bound, color=charts.ACCENT, linestyle="-.", linewidth=1.4)
-    ax.annotate(f"Chapter 3's bound: window + t({int(system.value('batcher.max_batch_size'))}) = {bound:.1f} ms",
+    ax.annotate(f"Chapter 3's bound: window + t({int(system.number('batcher.max_batch_size'))}) = {bound:.1f} ms",
                 (x[0], bound), xytext=(0, 4), textcoords="offset points", color=charts.ACCENT, fontsize=9)
     ax.axvline(target, color=charts.INK, linestyle=(0, (1, 3)), linewidth=1)
     ax.annotate(f"target: {target} streams", (target, 0), xytext=(-4, 4), textcoords="offset points",
@@ -213,10 +222,10 @@ def _chart(rows: list[dict], bound: float, target: int, system: ReferenceSystem,
     ax.set_xlim(0, x[-1] + 1)
     ax.set_xlabel(f"Concurrent streams per GPU ({system.get('audio.chunk_ms').format()} chunks)")
     ax.set_ylabel("Chunk latency, queue + batch (ms)")
-    capacity_streams = system.value("capacity.streams_at_saturation")
-    ax.set_title(f"Latency against load: {int(system.value('batcher.instances'))} instance, "
-                 f"max batch {int(system.value('batcher.max_batch_size'))}, "
-                 f"window {system.value('batcher.max_queue_delay_us') / 1000:g} ms "
+    capacity_streams = system.number("capacity.streams_at_saturation")
+    ax.set_title(f"Latency against load: {int(system.number('batcher.instances'))} instance, "
+                 f"max batch {int(system.number('batcher.max_batch_size'))}, "
+                 f"window {system.number('batcher.max_queue_delay_us') / 1000:g} ms "
                  f"(saturates at {capacity_streams:.0f} streams)", loc="left")
     ax.legend(loc="upper left", bbox_to_anchor=(0, 0.9))
     title = "Dynamic batching: chunk latency percentiles against concurrent streams per GPU"

@@ -61,7 +61,7 @@ class Framing:
 
     @classmethod
     def from_reference(cls, system: ReferenceSystem) -> "Framing":
-        v = lambda key: int(system.value(f"framing.{key}"))  # noqa: E731
+        v = lambda key: int(system.number(f"framing.{key}"))  # noqa: E731
         return cls(v("websocket_base_header_bytes"), v("websocket_mask_bytes"), v("json_envelope_bytes"),
                    v("tls_record_header_bytes"), v("tls_inner_type_bytes"), v("tls_aead_tag_bytes"),
                    v("ipv4_header_bytes"), v("tcp_header_bytes"), v("tcp_mss_bytes"))
@@ -112,11 +112,11 @@ def model_step_ms(lookahead_ms: float, frame_ms: float) -> int:
 
 def run(system: ReferenceSystem, deps: dict, *, chunks_ms: list[int], reported_ms: list[int]) -> LabResult:
     budget = deps["latency_budget"]
-    reference_chunk = int(system.value("audio.chunk_ms"))
-    frame_ms = system.value("model.encoder_frame_ms")
-    target = system.value("slo.first_partial_p95_ms")
-    lookahead = system.value("chunking.lookahead_ms")
-    next_lookahead = min(x for x in system.value("chunking.lookahead_options_ms") if x > lookahead)
+    reference_chunk = int(system.number("audio.chunk_ms"))
+    frame_ms = system.number("model.encoder_frame_ms")
+    target = system.number("slo.first_partial_p95_ms")
+    lookahead = system.number("chunking.lookahead_ms")
+    next_lookahead = min(x for x in system.numbers("chunking.lookahead_options_ms") if x > lookahead)
     step = model_step_ms(lookahead, frame_ms)
     next_step = model_step_ms(next_lookahead, frame_ms)
     reference_wait, _ = aligned_wait_ms(reference_chunk, step)
@@ -126,7 +126,7 @@ def run(system: ReferenceSystem, deps: dict, *, chunks_ms: list[int], reported_m
         raise ValueError(f"the reference chunk ({reference_chunk} ms) does not line up with the model's step "
                          f"({step} ms): its capture stage would understate the wait")
     framing = Framing.from_reference(system)
-    bytes_per_second = system.value("audio.bytes_per_second")
+    bytes_per_second = system.number("audio.bytes_per_second")
 
     rows, found = [], []
     for chunk in chunks_ms:
@@ -219,20 +219,20 @@ class Format:
 
 
 def formats(system: ReferenceSystem) -> list[Format]:
-    pcm_bits = system.value("audio.bits_per_sample")
-    phone = system.value("codecs.telephony_sample_rate_hz")
-    pcm = lambda rate, bits: rate * bits / 8 * system.value("audio.channels")  # noqa: E731
+    pcm_bits = system.number("audio.bits_per_sample")
+    phone = system.number("codecs.telephony_sample_rate_hz")
+    pcm = lambda rate, bits: rate * bits / 8 * system.number("audio.channels")  # noqa: E731
     return [
-        Format("pcm16_16k", "LINEAR16, 16 kHz", pcm(system.value("audio.sample_rate_hz"), pcm_bits)),
-        Format("pcm16_24k", "PCM16, 24 kHz", pcm(system.value("codecs.realtime_pcm_sample_rate_hz"), pcm_bits)),
+        Format("pcm16_16k", "LINEAR16, 16 kHz", pcm(system.number("audio.sample_rate_hz"), pcm_bits)),
+        Format("pcm16_24k", "PCM16, 24 kHz", pcm(system.number("codecs.realtime_pcm_sample_rate_hz"), pcm_bits)),
         Format("pcm16_8k", "LINEAR16, 8 kHz", pcm(phone, pcm_bits)),
-        Format("mulaw_8k", "G.711 mu-law, 8 kHz", pcm(phone, system.value("codecs.g711_bits_per_sample"))),
-        Format("opus_16k", "Opus, 16 kbit/s", system.value("codecs.opus_speech_bitrate_bps") / 8),
+        Format("mulaw_8k", "G.711 mu-law, 8 kHz", pcm(phone, system.number("codecs.g711_bits_per_sample"))),
+        Format("opus_16k", "Opus, 16 kbit/s", system.number("codecs.opus_speech_bitrate_bps") / 8),
     ]
 
 
 def _format_values(system: ReferenceSystem) -> list[tuple]:
-    frame_ms, chunk_ms = system.value("audio.frame_ms"), system.value("audio.chunk_ms")
+    frame_ms, chunk_ms = system.number("audio.frame_ms"), system.number("audio.chunk_ms")
     found = []
     for f in formats(system):
         frame = whole_bytes(f.bytes_per_second * frame_ms / 1000, f"a {frame_ms} ms frame of {f.label}")

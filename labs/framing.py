@@ -31,7 +31,9 @@ import math
 import os
 import platform
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +58,7 @@ class Sizes:
 
     @classmethod
     def from_reference(cls, system: ReferenceSystem) -> "Sizes":
-        v = lambda key: int(system.value(f"framing.{key}"))  # noqa: E731
+        v = lambda key: int(system.number(f"framing.{key}"))  # noqa: E731
         return cls(v("websocket_base_header_bytes"), v("websocket_mask_bytes"), v("json_envelope_bytes"))
 
 
@@ -107,7 +109,7 @@ def grpc_message_bytes(raw: int, seq: int) -> int:
     return HTTP2_FRAME_HEADER_BYTES + GRPC_PREFIX_BYTES + body
 
 
-def wire_bytes_per_second(bytes_per_second: int, chunk_ms: float, seq: int, sizes: Sizes = RFC) -> dict[str, float]:
+def wire_bytes_per_second(bytes_per_second: float, chunk_ms: float, seq: int, sizes: Sizes = RFC) -> dict[str, float]:
     """Client-to-server bytes per stream-second for each framing, at one chunk duration."""
     raw = round(bytes_per_second * chunk_ms / 1000)
     per_second = 1000 / chunk_ms
@@ -212,7 +214,7 @@ def measure_cpu(raw: int, chunks: int, repeats: int, trials: int, seed: int, env
     text_frames = [(client_send_base64(*args),) for args in sends]
     for a, (b,), (t,) in zip(audio[:5], binary_frames, text_frames):  # the parsers give back the audio that was sent
         assert server_receive_binary(b) == a and server_receive_base64(t) == a
-    work = {"encode_binary": (client_send_binary, sends), "encode_base64": (client_send_base64, sends),
+    work: dict[str, tuple[Callable[..., Any], list[tuple]]] = {"encode_binary": (client_send_binary, sends), "encode_base64": (client_send_base64, sends),
             "decode_binary": (server_receive_binary, binary_frames),
             "decode_base64": (server_receive_base64, text_frames)}
     for function, inputs in work.values():  # warm-up
@@ -247,6 +249,7 @@ def steady_cpu(raw: int, chunks: int, repeats: int, trials: int, attempts: int, 
             best = summary
         if spread(best) <= STEADY_SPREAD:
             return best, attempt
+    assert best is not None, "attempts is at least 1"
     return best, attempts
 
 
@@ -280,12 +283,12 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, chunks: int, repeats:
         raise ValueError(f"the reference system's WebSocket header sizes {sizes} differ from the frames RFC 6455 "
                          "defines, which the CPU part builds")
     envelope = sizes.json_envelope
-    bytes_per_second = system.value("audio.bytes_per_second")
-    chunk_ms = system.value("audio.chunk_ms")
-    frame_ms = system.value("audio.frame_ms")
-    sweep = sorted(set(system.value("protocols.sweep_chunk_ms")) | {chunk_ms})
+    bytes_per_second = system.number("audio.bytes_per_second")
+    chunk_ms = system.number("audio.chunk_ms")
+    frame_ms = system.number("audio.frame_ms")
+    sweep = sorted(set(system.numbers("protocols.sweep_chunk_ms")) | {chunk_ms})
     # A representative sequence number for the gRPC message: the middle chunk of a mean-length session.
-    seq = int(system.value("sessions.mean_s") * 1000 / chunk_ms / 2)
+    seq = int(system.number("sessions.mean_s") * 1000 / chunk_ms / 2)
 
     rows = [(ms, wire_bytes_per_second(bytes_per_second, ms, int(seq * chunk_ms / ms), sizes)) for ms in sweep]
     at_chunk = wire_bytes_per_second(bytes_per_second, chunk_ms, seq, sizes)
@@ -295,21 +298,21 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, chunks: int, repeats:
     text_len = len(json_message(bytes(raw), envelope))
     overhead = lambda framing, table: 100 * (table[framing] / table["raw"] - 1)  # noqa: E731
     extra_b_per_s = at_chunk["base64_json"] - at_chunk["binary"]
-    mean_streams = system.value("traffic.mean_concurrent_streams")
+    mean_streams = system.number("traffic.mean_concurrent_streams")
 
     # Telephony: 8 kHz G.711 in 20 ms JSON media messages, as Twilio's Media Streams carry it (Chapter 4's codecs).
-    tel_rate = system.value("codecs.telephony_sample_rate_hz")
-    tel_raw = round(tel_rate * system.value("codecs.g711_bits_per_sample") / 8 * frame_ms / 1000)
+    tel_rate = system.number("codecs.telephony_sample_rate_hz")
+    tel_raw = round(tel_rate * system.number("codecs.g711_bits_per_sample") / 8 * frame_ms / 1000)
     tel_text = len(json.dumps({"event": "media", "streamSid": "M" + "0" * 33, "media": {
         "payload": base64.b64encode(bytes(tel_raw)).decode("ascii")}}, separators=(",", ":")))
     tel_per_second = 1000 / frame_ms
 
     # The gRPC stream deadline against the lognormal session lengths: how often it cuts a real session.
-    deadline = system.value("protocols.grpc_stream_deadline_s")
-    sigma = system.value("sessions.lognormal_sigma")
-    median_s = system.value("sessions.mean_s") / math.exp(sigma ** 2 / 2)
+    deadline = system.number("protocols.grpc_stream_deadline_s")
+    sigma = system.number("sessions.lognormal_sigma")
+    median_s = system.number("sessions.mean_s") / math.exp(sigma ** 2 / 2)
     over_deadline = 0.5 * math.erfc(math.log(deadline / median_s) / (sigma * math.sqrt(2)))
-    over_deadline_per_day = over_deadline * system.value("traffic.mean_session_arrivals_per_s") * 86400
+    over_deadline_per_day = over_deadline * system.number("traffic.mean_session_arrivals_per_s") * 86400
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     cpu, tries = steady_cpu(raw, chunks, repeats, trials, attempts, seed, envelope)
@@ -409,7 +412,7 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, chunks: int, repeats:
     return LabResult(found, (overhead_chart, cpu_chart))
 
 
-def _bytes_chart(rows: list[tuple[float, dict]], chunk_ms: float) -> charts.Chart:
+def _bytes_chart(rows: Sequence[tuple[float, dict]], chunk_ms: float) -> charts.Chart:
     fig, ax = charts.figure(7.2, 3.8)
     xs = [ms for ms, _ in rows]
     series = (("base64_json", "Base64 in JSON, text frame"), ("grpc", "gRPC message, HTTP/2 DATA frame"),

@@ -29,6 +29,7 @@ import gc
 import os
 import platform
 import time
+from typing import Any
 from functools import lru_cache
 
 import numpy as np
@@ -247,11 +248,11 @@ def machine() -> str:
 # --- the lab ----------------------------------------------------------------------------------------------------
 
 def run(system: ReferenceSystem, deps: dict, *, seed: int, seconds: float, repeats: int, taps: int) -> LabResult:
-    model_rate = int(system.value("audio.sample_rate_hz"))
-    phone_rate = int(system.value("codecs.telephony_sample_rate_hz"))
-    frame_ms = int(system.value("audio.frame_ms"))
-    chunk_ms = int(system.value("audio.chunk_ms"))
-    opus_bps = int(system.value("codecs.opus_speech_bitrate_bps"))
+    model_rate = int(system.number("audio.sample_rate_hz"))
+    phone_rate = int(system.number("codecs.telephony_sample_rate_hz"))
+    frame_ms = int(system.number("audio.frame_ms"))
+    chunk_ms = int(system.number("audio.chunk_ms"))
+    opus_bps = int(system.number("codecs.opus_speech_bitrate_bps"))
     if CAPTURE_RATE != DECIMATION * model_rate:
         raise ValueError(f"the resampler decimates {CAPTURE_RATE} Hz by {DECIMATION}, not to {model_rate} Hz")
 
@@ -295,7 +296,7 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, seconds: float, repea
         opus_decoder.close()
     per_stream_s = {k: us * calls / 1000 for k, (us, calls) in timed.items()}  # CPU ms per stream-second
 
-    found = [
+    found: list[tuple[str, Any, str, str]] = [
         ("ingest_cpu.pcm16_us_per_call", timed["pcm16"][0], "us", f"CPU to validate one {chunk_ms} ms LINEAR16 chunk"),
         ("ingest_cpu.mulaw_us_per_call", timed["mulaw"][0], "us",
          f"CPU to decode one {frame_ms} ms mu-law frame to 16-bit PCM by table lookup"),
@@ -358,7 +359,7 @@ def _chart(per_stream_s: dict, found: dict, chunk_ms: int, frame_ms: int) -> cha
     ax.set_xlabel("CPU ms per stream-second, equal to cores per 1,000 streams (log scale; measured)")
     ax.set_title("CPU cost of ingest conversions, per stream-second of audio", loc="left")
     title = "CPU per stream-second of the ingest stage's conversions"
-    costliest = max(per_stream_s, key=per_stream_s.get)
+    costliest = max(per_stream_s, key=lambda name: per_stream_s[name])
     alt = (f"Four horizontal bars on a log scale, measured on one machine through Python. Validating LINEAR16 "
            f"costs {per_stream_s['pcm16']:.3g} ms of CPU per stream-second, decoding mu-law by table lookup "
            f"{per_stream_s['mulaw']:.3g} ms, decoding Opus to 16 kHz {per_stream_s['opus']:.3g} ms (about "

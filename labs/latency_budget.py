@@ -40,9 +40,9 @@ class Stage:
 
 def word_to_text_stages(system: ReferenceSystem, queue_ms: float, queue_kind: str, inference_ms: float,
                         inference_kind: str) -> list[Stage]:
-    budget = lambda name: system.value(f"budget.{name}_p95_ms")  # noqa: E731  (one line per stage below)
+    budget = lambda name: system.number(f"budget.{name}_p95_ms")  # noqa: E731  (one line per stage below)
     return [
-        Stage("capture", "Capture (chunk fills)", system.value("audio.chunk_ms"), WORST_CASE),
+        Stage("capture", "Capture (chunk fills)", system.number("audio.chunk_ms"), WORST_CASE),
         Stage("encode", "Encode and pack", budget("encode"), STATED),
         Stage("uplink", "Network uplink", budget("uplink"), STATED),
         Stage("ingress", "Ingress", budget("ingress"), STATED),
@@ -57,7 +57,7 @@ def word_to_text_stages(system: ReferenceSystem, queue_ms: float, queue_kind: st
 def finalisation_stages(system: ReferenceSystem, queue_ms: float, queue_kind: str, inference_ms: float,
                         inference_kind: str) -> list[Stage]:
     """From the endpoint signal: the last chunk's batch, the final pass, and the way back to the client."""
-    budget = lambda name: system.value(f"budget.{name}_p95_ms")  # noqa: E731
+    budget = lambda name: system.number(f"budget.{name}_p95_ms")  # noqa: E731
     return [
         Stage("queue", "Batcher queue", queue_ms, queue_kind),
         Stage("inference", "Inference (batch)", inference_ms, inference_kind),
@@ -73,17 +73,17 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool) -> LabResu
         queue_ms, queue_kind = batching.value("batching.queue_p95_ms_at_target").value, SIMULATED
         inference_ms, inference_kind = batching.value("batching.service_p95_ms_at_target").value, SIMULATED
     else:
-        queue_ms, queue_kind = system.value("budget.queue_p95_ms"), STATED
-        inference_ms, inference_kind = system.value("inference.max_batch_ms"), WORST_CASE
+        queue_ms, queue_kind = system.number("budget.queue_p95_ms"), STATED
+        inference_ms, inference_kind = system.number("inference.max_batch_ms"), WORST_CASE
     partial = word_to_text_stages(system, queue_ms, queue_kind, inference_ms, inference_kind)
     final = finalisation_stages(system, queue_ms, queue_kind, inference_ms, inference_kind)
-    partial_target, final_target = system.value("slo.first_partial_p95_ms"), system.value("slo.finalisation_p95_ms")
+    partial_target, final_target = system.number("slo.first_partial_p95_ms"), system.number("slo.finalisation_p95_ms")
     partial_total, final_total = sum(s.ms for s in partial), sum(s.ms for s in final)
     # The batching lab timed queue wait and execution of the same chunks: p95 of their sum, and sum of their p95s.
     joint_p95 = batching.value("batching.p95_ms_at_target").value
     summed_p95 = (batching.value("batching.queue_p95_ms_at_target").value
                   + batching.value("batching.service_p95_ms_at_target").value)
-    silence = system.value("endpointing.silence_ms")
+    silence = system.number("endpointing.silence_ms")
 
     found = values(
         *((f"latency_budget.stage.{s.id}_ms", s.ms, "ms", f"Word to text, {s.label.lower()}: {s.kind}")

@@ -300,10 +300,19 @@ class ReferenceSystem:
         return self.get(key).value
 
     def number(self, key: str) -> float:
-        """A value that must be a single number (for arithmetic): a text or a list is refused with the key."""
+        """A numeric value, for arithmetic; a key that holds text or a list is a mistake in the caller."""
         value = self.value(key)
-        if isinstance(value, (str, tuple)):
-            raise MacroError(f"reference-system key {key!r} is {value!r}, not a number")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise MacroError(f"reference-system key {key!r} holds {value!r}, not a number")
+        return value
+
+    def numbers(self, key: str) -> tuple[float, ...]:
+        """A list of numbers (an empty value is an empty tuple)."""
+        value = self.value(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (value,)
+        if not isinstance(value, tuple) or not all(isinstance(v, (int, float)) for v in value):
+            raise MacroError(f"reference-system key {key!r} holds {value!r}, not a list of numbers")
         return value
 
     def service_time_ms(self, batch: int) -> float:
