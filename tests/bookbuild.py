@@ -95,8 +95,9 @@ def book_config(root: Path) -> BookConfig:
 
 
 def copy_book(source: Path, root: Path) -> None:
-    """The book folder without its build output; its relative links become absolute, so they still resolve."""
-    shutil.copytree(source, root, symlinks=True, ignore=NOT_COPIED)
+    """The book folder without its build output; its relative links become absolute, so they still resolve.
+    root may be an empty folder that exists already (a test's own tmp_path)."""
+    shutil.copytree(source, root, symlinks=True, ignore=NOT_COPIED, dirs_exist_ok=True)
     for link in _links_under(root):
         target = (source / link.relative_to(root)).resolve()
         link.unlink()

@@ -12,8 +12,18 @@ from test_accessibility import PALETTES, STILL, axe_source, blocking_violations 
 PAGE = "reference-system/"
 
 
-def fraction_of_peak() -> float:
-    return float(ReferenceSystem.load().value("traffic.mean_fraction_of_peak"))  # type: ignore[arg-type]
+SYSTEM = ReferenceSystem.load()
+STREAMS_PER_GPU = SYSTEM.number("capacity.streams_per_gpu")
+PEAK = SYSTEM.number("traffic.peak_session_arrivals_per_s") * SYSTEM.number("sessions.mean_s")   # Little's law
+
+
+def streams_and_gpus(streams: float) -> str:
+    return (f"{streams:,.0f} concurrent streams at the peak; at {STREAMS_PER_GPU:g} streams per GPU that is "
+            f"{-(-streams // STREAMS_PER_GPU):.0f} GPUs")
+
+
+def cost_per_audio_hour(price: float) -> str:
+    return f"{format_number(price / (STREAMS_PER_GPU * SYSTEM.number('traffic.mean_fraction_of_peak')))} USD per hour of audio"
 
 
 # (calculator, field label, typed value, result at the reference values, result after typing)
@@ -21,11 +31,9 @@ CASES = [
     ("latency-budget", "p95 one-way network time, client to serving region", "200",
      "Sum of the stages' p95: 150 ms, 150 ms under the 300 ms target", "Sum of the stages' p95: 310 ms, 10 ms over"),
     ("streams-per-gpu", "New sessions per second at the busiest hour", "6.6",
-     "792 concurrent streams at the peak; at 40 streams per GPU that is 20 GPUs",
-     "1,584 concurrent streams at the peak; at 40 streams per GPU that is 40 GPUs"),
+     streams_and_gpus(PEAK), streams_and_gpus(2 * PEAK)),
     ("cost-per-audio-hour", "On-demand price of one single-GPU L4 instance", "2",
-     f"{format_number(1 / (40 * fraction_of_peak()))} USD per hour of audio",
-     f"{format_number(2 / (40 * fraction_of_peak()))} USD per hour of audio"),
+     cost_per_audio_hour(SYSTEM.number("prices.gpu_instance_usd_per_hour")), cost_per_audio_hour(2)),
 ]
 
 
