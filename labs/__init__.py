@@ -49,7 +49,8 @@ LABS: dict[str, str] = {
     "framing": "labs.framing",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
-SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__))
+SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
+                  Path(__file__).with_name("machine.py"))
 
 
 class LabError(Exception):

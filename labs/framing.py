@@ -29,7 +29,6 @@ import gc
 import json
 import math
 import os
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import numpy as np
 from macros.reference_system import ReferenceSystem
 
 from . import LabResult, charts, values
+from .machine import describe_machine
 
 TITLE = "Framing: binary against base64 JSON WebSocket messages, bytes on the wire and CPU per thousand streams"
 DEPENDS = ()
@@ -261,19 +261,6 @@ def summarise(trials: list[dict[str, float]]) -> dict[str, tuple[float, float, f
     return {k: (float(np.median(v)), min(v), max(v)) for k, v in series.items()}
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, numpy {np.__version__}"
-
-
 # --- the lab ----------------------------------------------------------------------------------------------------
 
 def run(system: ReferenceSystem, deps: dict, *, seed: int, chunks: int, repeats: int, trials: int, attempts: int,
@@ -404,7 +391,7 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, chunks: int, repeats:
         ("framing.cpu_decode_ratio_max", ratio(cpu["decode_ratio"][2]), "1", "Highest trial of the parse ratio"),
         ("framing.cpu_decode_ratio_at_frame", ratio(mid("decode_ratio", cpu_frame)), "1",
          "Server parse time, base64 JSON over binary, one 20 ms frame per message (median of the trials)"),
-        ("framing.machine", machine(), "text", "Where the CPU timings were measured"),
+        ("framing.machine", describe_machine(), "text", "Where the CPU timings were measured"),
         ("framing.method", f"{trials} trials, each the fastest of {repeats} passes over {chunks:,} seeded chunks per "
          "framing, with the four operations interleaved, timed as the thread's own CPU time (thread_time) while "
          "garbage collection is paused", "text", "How the CPU timings were measured"),

@@ -26,8 +26,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import os
-import platform
 import time
 from typing import Any
 from functools import lru_cache
@@ -37,6 +35,7 @@ import numpy as np
 from macros.reference_system import ReferenceSystem
 
 from . import LabResult, charts, values
+from .machine import describe_machine
 
 TITLE = "Ingest CPU: mu-law, Opus and 48-to-16 kHz resampling per stream-second, measured"
 DEPENDS = ()
@@ -230,21 +229,6 @@ def fastest_us(function, inputs: list, repeats: int) -> float:
     return best
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    opus = libopus().opus_get_version_string().decode()
-    return (f"{model}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
-            f"{opus}")
-
-
 # --- the lab ----------------------------------------------------------------------------------------------------
 
 def run(system: ReferenceSystem, deps: dict, *, seed: int, seconds: float, repeats: int, taps: int) -> LabResult:
@@ -325,7 +309,7 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, seconds: float, repea
          "Level of the folded tone after filtered decimation, relative to the tone"),
         ("ingest_cpu.alias_naive_db", round(alias_naive_db, 1), "dB",
          "Level of the folded tone after naive decimation (every third sample), relative to the tone"),
-        ("ingest_cpu.machine", machine(), "text", "Where the CPU timings were measured"),
+        ("ingest_cpu.machine", describe_machine(libopus().opus_get_version_string().decode()), "text", "Where the CPU timings were measured"),
         ("ingest_cpu.method", f"fastest of {repeats} passes over {seconds:g} s of seeded speech-shaped audio per "
          "conversion, perf_counter, garbage collection paused, one thread, called from Python (interpreter and "
          "ctypes overhead included)", "text", "How the CPU timings were measured"),
