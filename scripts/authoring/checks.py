@@ -23,6 +23,7 @@ from lxml.html import HtmlElement
 from macros.citations import WORKS_CITED_PAGE
 from macros.codeguard import mask_code
 from macros.glossary import GLOSSARY_PAGE
+from macros.reference import REFERENCE_PAGE
 from macros.session import BookSession
 from scripts.shared.reading import GENERATED, page_article, page_file
 
@@ -82,12 +83,13 @@ class BuiltPage:
 
 
 def built_pages(session: BookSession, site_dir: Path) -> list[BuiltPage]:
-    """The chapters (every page but the landing page, the Glossary and Works Cited), in navigation order."""
+    """The chapters (every page but the landing page and the back matter the data generates: the Glossary, Works
+    Cited and the Reference System, whose text comes from macros/data), in navigation order."""
     pages = []
     for page in session.structure.pages.values():
         file = session.docs_dir / page.src
         if (not file.is_file() or not session.structure.in_every_edition(page.src)
-                or page.src in (GLOSSARY_PAGE, WORKS_CITED_PAGE)):
+                or page.src in (GLOSSARY_PAGE, WORKS_CITED_PAGE, REFERENCE_PAGE)):
             continue
         article = page_article(page_file(site_dir, session.structure.url(page.src)))
         pages.append(BuiltPage(session.source_path(page.src), file.read_text(encoding="utf-8"), article,
