@@ -79,17 +79,22 @@ class Calculator:
     total: Callable[[ReferenceSystem], tuple[str, str]] | None = None  # (label, formatted) for a sum
 
 
+LATENCY_TARGET = "slo.first_partial_p95_ms"
+
+
 def _budget_total(system: ReferenceSystem) -> tuple[str, str]:
-    stages = [key for key in CALCULATORS["latency-budget"].inputs if key.startswith("budget.")]
+    stages = [key for key in CALCULATORS["latency-budget"].inputs if key != LATENCY_TARGET]
     total = sum(system.number(key) for key in stages)
     return "Sum of the stages' p95 (an upper bound: percentiles do not add)", format_quantity(total, "ms")
 
 
 CALCULATORS: dict[str, Calculator] = {c.id: c for c in (
+    # Every stage from the word's last audio to the partial on screen: the chunk filling and a full batch on the
+    # GPU are worst cases, the others stated p95 targets; the batching lab simulates the queue and the batch.
     Calculator("latency-budget", "Latency budget: word to first partial",
-               ("budget.encode_p95_ms", "budget.uplink_p95_ms", "budget.ingress_p95_ms", "budget.queue_p95_ms",
-                "budget.decode_p95_ms", "budget.downlink_p95_ms", "budget.render_p95_ms",
-                "slo.first_partial_p95_ms"),
+               ("audio.chunk_ms", "budget.encode_p95_ms", "budget.uplink_p95_ms", "budget.ingress_p95_ms",
+                "budget.queue_p95_ms", "inference.max_batch_ms", "budget.decode_p95_ms", "budget.downlink_p95_ms",
+                "budget.render_p95_ms", LATENCY_TARGET),
                total=_budget_total),
     Calculator("streams-per-gpu", "Streams and GPUs for a traffic level (Little's law)",
                ("traffic.peak_session_arrivals_per_s", "sessions.mean_s", "capacity.streams_per_gpu"),

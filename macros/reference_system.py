@@ -82,7 +82,9 @@ def format_number(value: float | int, decimals: int | None = None) -> str:
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value):,}"
     if abs(value) >= 100:
-        return f"{round(value):,}"
+        # Half away from zero, as readers round and as the calculators' JavaScript does (262.5 ms is 263 ms), not
+        # Python's round-half-to-even.
+        return f"{int(math.copysign(math.floor(abs(value) + 0.5), value)):,}"
     return f"{value:.3g}"
 
 

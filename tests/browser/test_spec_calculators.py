@@ -26,10 +26,21 @@ def cost_per_audio_hour(price: float) -> str:
     return f"{format_number(price / (STREAMS_PER_GPU * SYSTEM.number('traffic.mean_fraction_of_peak')))} USD per hour of audio"
 
 
+STAGES_P95 = sum(SYSTEM.number(key) for key in (
+    "audio.chunk_ms", "budget.encode_p95_ms", "budget.uplink_p95_ms", "budget.ingress_p95_ms", "budget.queue_p95_ms",
+    "inference.max_batch_ms", "budget.decode_p95_ms", "budget.downlink_p95_ms", "budget.render_p95_ms"))
+
+
+def budget_sum(total: float) -> str:
+    target = SYSTEM.number("slo.first_partial_p95_ms")
+    side = f"{format_number(target - total)} ms under" if total <= target else f"{format_number(total - target)} ms over"
+    return f"Sum of the stages' p95: {format_number(total)} ms, {side}"
+
+
 # (calculator, field label, typed value, result at the reference values, result after typing)
 CASES = [
     ("latency-budget", "p95 one-way network time, client to serving region", "200",
-     "Sum of the stages' p95: 150 ms, 150 ms under the 300 ms target", "Sum of the stages' p95: 310 ms, 10 ms over"),
+     budget_sum(STAGES_P95), budget_sum(STAGES_P95 - SYSTEM.number("budget.uplink_p95_ms") + 200)),
     ("streams-per-gpu", "New sessions per second at the busiest hour", "6.6",
      streams_and_gpus(PEAK), streams_and_gpus(2 * PEAK)),
     ("cost-per-audio-hour", "On-demand price of one single-GPU L4 instance", "2",

@@ -18,8 +18,8 @@
   var FORMULAS = {
     "latency-budget": function (v) {
       var total = 0;
-      Object.keys(v).forEach(function (key) {
-        if (key.indexOf("budget.") === 0) { total += v[key]; }
+      Object.keys(v).forEach(function (key) {   // every stage: all inputs but the target
+        if (key !== "slo.first_partial_p95_ms") { total += v[key]; }
       });
       var target = v["slo.first_partial_p95_ms"];
       var margin = target - total;
