@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_preview import BIN, CHAPTER, COPY, ROOT, edit_latencies
+from bench_preview import BIN, CHAPTER, copy_book, edit_latencies
 
 RUNS = 3
 LAB_CHAPTER = "03-gpu-optimization"   # a numbered chapter: a chart is a figure
@@ -58,11 +58,7 @@ def report(label: str, result: tuple[float, list[float]]) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        book = Path(tmp) / "book"
-        book.mkdir()
-        for name in COPY:
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, book / name)
+        book = copy_book(Path(tmp) / "book")
         build_seconds(book, cold=False)   # warm-up: Python's bytecode caches, fonts, the page cache on disk
         report("build, the book as it is (no labs)", median_build(book, cold=False))
         add_lab_output(book)

@@ -124,13 +124,18 @@ def cold_build(book: Path) -> float:
     return time.perf_counter() - start
 
 
+def copy_book(book: Path) -> Path:
+    """A copy of the parts of the project a build reads (COPY), so a benchmark can edit it freely."""
+    book.mkdir()
+    for name in COPY:
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, book / name)
+    return book
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        book = Path(tmp) / "book"
-        book.mkdir()
-        for name in COPY:
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, book / name)
+        book = copy_book(Path(tmp) / "book")
         (book / "no-macros.yml").write_text(NO_MACROS)
         with_macros = edit_latencies(book, "mkdocs.yml")
         without = edit_latencies(book, "no-macros.yml")

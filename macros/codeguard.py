@@ -147,11 +147,6 @@ def without_placeholders(text: str) -> str:
     return PLACEHOLDER_RE.sub("\u2026", text).replace("\x02", "").replace("\x03", "")
 
 
-def strip_code(markdown: str) -> str:
-    """The markdown without its code, for scanning macro calls that really are macro calls."""
-    return mask_code(markdown)
-
-
 def mask_code(markdown: str) -> str:
     """The markdown with every character of code blanked out, newlines kept, so positions and lines still match."""
     protected, saved = protect_code(markdown)
