@@ -6,11 +6,11 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from . import book1, citations, contents, figures, glossary, preview, reference
+from . import book1, citations, contents, figures, glossary, indexing, preview, reference
 from .manifest import write_manifest
 from .session import LABS_DIR, BookSession, reported
 
-MACRO_MODULES = (book1, glossary, citations, figures, contents, reference)
+MACRO_MODULES = (book1, glossary, citations, figures, contents, reference, indexing)
 
 
 def define_env(env):
@@ -51,6 +51,21 @@ def _show_in_preview(env, error: PluginError) -> None:
     preview.log_errors(error)
     env.markdown = preview.error_page(env.page.title or env.page.file.src_path, error)
     env.book_page_failed = True
+
+
+def complete_index(config, pages) -> None:
+    """Called by scripts/hooks.py once every page is rendered (MkDocs' `env` event): the Index page is made from the
+    marks in all the others. A problem fails the build; a preview shows it on the Index page and in the log."""
+    session = getattr(config["plugins"].get("macros"), "book_session", None)
+    if session is None:
+        return
+    problems = indexing.complete_index_page(session, pages)
+    if not problems:
+        return
+    error = PluginError("\n".join(problems))
+    if not preview.is_preview(config):
+        raise error
+    preview.log_errors(error)
 
 
 def on_post_build(env):

@@ -104,8 +104,10 @@ def render_term(term: GlossaryTerm, first_use: bool, plural: bool, capital: bool
     text = term.long(plural) if first_use else term.short(plural)
     if capital:
         text = text[:1].upper() + text[1:]
+    # The first use in a page is an index mark (macros/indexing.py): it carries an anchor for the Index to link to.
+    mark = f' id="ix-{term.anchor}"' if first_use else ""
     return (
-        f'<a class="term" href="{glossary_href}#{term.anchor}" data-term="{escape(term.term)}" '
+        f'<a class="term"{mark} href="{glossary_href}#{term.anchor}" data-term="{escape(term.term)}" '
         f'title="{escape(term.definition)}"{line_attribute(line)}>{escape(text)}</a>'
     )
 

@@ -19,9 +19,13 @@ def is_preview(config) -> bool:
 
 def error_page(title: str, error: PluginError) -> str:
     """Markdown holding no Jinja (the plugin renders it next), only an inert HTML box with the error lines."""
-    lines = escape(str(error)).replace("{", "&#123;").replace("}", "&#125;")
-    return (f"# {escape(title)}\n\n"
-            '<div class="admonition failure book-build-error" role="alert">\n'
+    return f"# {escape(title)}\n\n{error_box(str(error))}"
+
+
+def error_box(message: str) -> str:
+    """The box of error lines, as HTML with no Jinja left in it."""
+    lines = escape(message).replace("{", "&#123;").replace("}", "&#125;")
+    return ('<div class="admonition failure book-build-error" role="alert">\n'
             '<p class="admonition-title">This page did not build</p>\n'
             "<p>The strict build (<code>mkdocs build</code>, <code>book check</code>) fails on these lines:</p>\n"
             f"<pre>{lines}</pre>\n</div>\n")

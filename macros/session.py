@@ -13,7 +13,7 @@ import lxml.html
 from jinja2 import Environment
 from mkdocs.exceptions import PluginError
 
-from . import book1, citations, glossary
+from . import book1, citations, glossary, indexing
 from .calls import MacroCall, check_template
 from .datafiles import DATA_DIR, DataError, check_url
 from .codeguard import protect_code, restore_code, stash_prose, stash_whole, without_placeholders
@@ -61,6 +61,8 @@ class PageState:
         self.next_call = 0
         self.cache_key: str = ""
         self.from_cache = False
+        self.index_marks = 0                                  # index() marks so far: the next one's id
+        self.open_ranges: dict[tuple[str, str], tuple[str, int]] = {}   # (heading, sub) -> (begin's id, line)
 
     def file_line(self, template_line: int) -> int:
         return template_line + self.first_line - 1
@@ -187,6 +189,8 @@ class BookSession:
 
     def finish_page(self, markdown: str) -> str:
         state = self.current
+        where = self.source_path(state.src)
+        state.errors += [f"{where}:{problem}" for problem in indexing.unclosed_ranges(state)]
         if state.errors:
             raise PluginError("\n".join(state.errors))
         if state.cited and not state.from_cache:

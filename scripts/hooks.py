@@ -26,6 +26,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import CountHandler
 
+from macros import complete_index
 from macros.book import BookConfig
 from macros.errors import DataError
 from scripts import editions
@@ -84,6 +85,12 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(site.code_palette_file(config))
     return files
+
+
+def on_env(env: Any, config: MkDocsConfig, files: Files) -> Any:
+    # Every page is rendered and none is written or indexed for search yet: the moment to make the Index page.
+    complete_index(config, [file.page for file in files.documentation_pages() if file.page is not None])
+    return env
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:

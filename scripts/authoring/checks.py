@@ -23,6 +23,7 @@ from lxml.html import HtmlElement
 from macros.citations import WORKS_CITED_PAGE
 from macros.codeguard import mask_code
 from macros.glossary import GLOSSARY_PAGE
+from macros.indexing import INDEX_PAGE
 from macros.reference import REFERENCE_PAGE
 from macros.session import BookSession
 from scripts.shared.reading import GENERATED, page_article, page_file
@@ -83,13 +84,14 @@ class BuiltPage:
 
 
 def built_pages(session: BookSession, site_dir: Path) -> list[BuiltPage]:
-    """The chapters (every page but the landing page and the back matter the data generates: the Glossary, Works
-    Cited and the Reference System, whose text comes from macros/data), in navigation order."""
+    """The chapters (every page but the landing page and the back matter the build generates: the Glossary, Works
+    Cited, the Reference System and the Index, whose text comes from macros/data and the marks), in navigation
+    order."""
     pages = []
     for page in session.structure.pages.values():
         file = session.docs_dir / page.src
         if (not file.is_file() or not session.structure.in_every_edition(page.src)
-                or page.src in (GLOSSARY_PAGE, WORKS_CITED_PAGE, REFERENCE_PAGE)):
+                or page.src in (GLOSSARY_PAGE, WORKS_CITED_PAGE, REFERENCE_PAGE, INDEX_PAGE)):
             continue
         article = page_article(page_file(site_dir, session.structure.url(page.src)))
         pages.append(BuiltPage(session.source_path(page.src), file.read_text(encoding="utf-8"), article,
@@ -222,6 +224,69 @@ def unreferenced_numbered(pages: list[BuiltPage]) -> list[Finding]:
     return findings
 
 
+# ── the index ────────────────────────────────────────────────────────────────
+MANY_LOCATORS = 8   # more places than a reader will follow without a subheading to choose by
+
+
+def index_entries(session: BookSession, site_dir: Path) -> list[HtmlElement]:
+    """The main entries of the built Index page (none when the book has no Index)."""
+    if INDEX_PAGE not in session.structure.pages:
+        return []
+    file = page_file(site_dir, session.structure.url(INDEX_PAGE))
+    return page_article(file).cssselect("li.index-entry[id]") if file.is_file() else []
+
+
+def mark_lines(pages: list[BuiltPage]) -> dict[str, tuple[str, int]]:
+    """Where each index heading is first marked: {heading: (file, line)}."""
+    found: dict[str, tuple[str, int]] = {}
+    for page in pages:
+        for mark in page.article.cssselect("span.index-mark[data-index]"):
+            found.setdefault(mark.get("data-index", ""), (page.path, page.line_of(mark)))
+    return found
+
+
+def index_quality(session: BookSession, site_dir: Path, pages: list[BuiltPage]) -> list[Finding]:
+    """Warnings a good index would not earn: two headings that differ only in case, punctuation or a plural, and an
+    entry with many locators but no subheadings to tell them apart."""
+    entries = index_entries(session, site_dir)
+    marked = mark_lines(pages)
+    glossary_text = session.glossary_file.read_text(encoding="utf-8")
+
+    def where(heading: str) -> tuple[str, int]:
+        return marked.get(heading) or (_relative(session.glossary_file), _line_of(glossary_text, f"term: {heading}"))
+
+    findings = []
+    for first, second in _near_duplicates([e.get("data-heading", "") for e in entries]):
+        findings.append(Finding(*where(second), f"index heading {second!r} is nearly the same as {first!r} "
+                                f"({':'.join(map(str, where(first)))}): use one heading for both", "warning"))
+    for entry in entries:
+        heading = entry.get("data-heading", "")
+        subheadings = [s.get("data-heading", "") for s in entry.cssselect("ul.index-subentries > li")]
+        for first, second in _near_duplicates(subheadings):
+            findings.append(Finding(*where(heading), f"index entry {heading!r} has the near-duplicate subheadings "
+                                    f"{first!r} and {second!r}: use one", "warning"))
+        locators = sum(len(a.get("data-marks", "").split())
+                       for a in entry.xpath("./span[@class='index-locators']/a"))
+        if locators > MANY_LOCATORS and not subheadings:
+            findings.append(Finding(*where(heading), f"index entry {heading!r} has {locators} locators and no "
+                                    "subheadings: give the marks subheadings that say what each place is about",
+                                    "warning"))
+    return findings
+
+
+def _near_duplicates(headings: list[str]) -> list[tuple[str, str]]:
+    """Pairs of distinct headings that are one after ignoring case, punctuation, spaces and a plural 's'."""
+    seen: dict[str, str] = {}
+    pairs = []
+    for heading in headings:
+        key = re.sub(r"[^a-z0-9]", "", heading.casefold())
+        key = key[:-1] if len(key) > 3 and key.endswith("s") else key
+        if key in seen and seen[key] != heading:
+            pairs.append((seen[key], heading))
+        seen.setdefault(key, heading)
+    return pairs
+
+
 def used_in_site(session: BookSession, site_dir: Path) -> tuple[set[str], set[str]]:
     """The glossary terms and citation keys the built pages use (every page, the landing page included)."""
     terms: set[str] = set()
@@ -301,5 +366,6 @@ def run_checks(session: BookSession, site_dir: Path) -> list[Finding]:
     findings += unreferenced_numbered(pages) + source_fields(session)
     findings += spelling([session.docs_dir / p.src for p in session.structure.pages.values()
                           if (session.docs_dir / p.src).is_file()])
+    findings += index_quality(session, site_dir, pages)
     findings += unused_data(session, site_dir)
     return findings

@@ -109,9 +109,9 @@ class BookWriter(epub.EpubWriter):
 class XhtmlDocument(epub.EpubHtml):
     """A content document this module serialises itself (see the module's docstring)."""
 
-    def __init__(self, uid: str, file_name: str, title: str, section: etree._Element):
+    def __init__(self, uid: str, file_name: str, title: str, section: etree._Element, body_type: str = ""):
         super().__init__(uid=uid, file_name=file_name, title=title, lang=LANGUAGE)
-        self.content = xhtml_document(title, section)
+        self.content = xhtml_document(title, section, body_type)
         if section.find(f".//{{{SVG}}}svg") is not None:
             self.properties.append("svg")
 
@@ -128,13 +128,15 @@ def _refuse_collisions(book: epub.EpubBook) -> None:
             raise PrintError(f"EPUB: two items share the {what} {', '.join(map(repr, duplicates))}")
 
 
-def xhtml_document(title: str, section: etree._Element) -> bytes:
-    """A complete XHTML content document around one section, with the EPUB namespace declared for epub:type."""
+def xhtml_document(title: str, section: etree._Element, body_type: str = "") -> bytes:
+    """A complete XHTML content document around one section, with the EPUB namespace declared for epub:type
+    (`body_type`, on the body: EPUB Indexes wants `index` there when the page holds more than the index)."""
     root = etree.Element(f"{{{XHTML}}}html", {"lang": LANGUAGE, XML_LANG: LANGUAGE}, nsmap={None: XHTML, "epub": OPS})
     head = etree.SubElement(root, f"{{{XHTML}}}head")
     etree.SubElement(head, f"{{{XHTML}}}title").text = title
     etree.SubElement(head, f"{{{XHTML}}}link", {"href": STYLESHEET, "rel": "stylesheet", "type": "text/css"})
-    etree.SubElement(root, f"{{{XHTML}}}body").append(section)
+    body = etree.SubElement(root, f"{{{XHTML}}}body", {EPUB_TYPE: body_type} if body_type else {})
+    body.append(section)
     return etree.tostring(root, encoding="utf-8", xml_declaration=True, doctype="<!DOCTYPE html>")
 
 
@@ -215,9 +217,36 @@ def _chapter_document(chapter: BookChapter, resolver: LinkResolver, resources: s
     _link_across_files(chapter, resolver, report)
     _epub_footnotes(chapter.body)
     _scrollable_tables(chapter.body)
+    is_index = _index_semantics(chapter.body)
     section = as_book_section(chapter)
     # OPF ids must be XML names, which cannot start with the digit of "01-the-serving-problem".
-    return XhtmlDocument(f"page-{chapter.prefix}", f"{chapter.prefix}.xhtml", _label(chapter), as_xhtml(section))
+    return XhtmlDocument(f"page-{chapter.prefix}", f"{chapter.prefix}.xhtml", _label(chapter), as_xhtml(section),
+                         body_type="index" if is_index else "")
+
+
+# The Index page's classes (macros/indexing.py) and their terms in the EPUB Indexes vocabulary.
+INDEX_SEMANTICS = {
+    "section.index-group": "index-group",
+    "ul.index-entries": "index-entry-list",
+    "ul.index-subentries": "index-entry-list",
+    "li.index-entry": "index-entry",
+    "span.index-term": "index-term",
+    "span.index-locators": "index-locator-list",
+    "a.index-locator": "index-locator",
+    ".index-xref--see > a": "index-xref-preferred",
+    ".index-xref--see-also > a": "index-xref-related",
+}
+
+
+def _index_semantics(body) -> bool:
+    """Mark the Index page up in the EPUB Indexes vocabulary, for reading systems that offer index features;
+    whether the page is the Index."""
+    if not body.cssselect("div.book-index"):
+        return False
+    for selector, term in INDEX_SEMANTICS.items():
+        for element in body.cssselect(selector):
+            element.set(EPUB_TYPE, term)
+    return True
 
 
 def _link_across_files(chapter: BookChapter, resolver: LinkResolver, report: LinkReport) -> None:
@@ -288,6 +317,8 @@ def _landmarks(chapters: list[BookChapter]) -> list[dict]:
             marks.append({"href": f"{chapter.prefix}.xhtml", "title": "Glossary", "type": "glossary"})
         if chapter.url == "works-cited/":
             marks.append({"href": f"{chapter.prefix}.xhtml", "title": "Works Cited", "type": "bibliography"})
+        if chapter.body.cssselect("div.book-index"):
+            marks.append({"href": f"{chapter.prefix}.xhtml", "title": "Index", "type": "index"})
     return marks
 
 

@@ -4,6 +4,7 @@ Print presents the same semantic markup as the site (ARCHITECTURE.md): it does n
 on paper is done here, on the assembled tree: footnotes become page footnotes, external links print their address
 as a footnote, cross-references gain their page number, and long code lines wrap with a visible mark.
 """
+import copy
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,11 +61,30 @@ class BookMeta:
 
 
 @dataclass
+class PrintIndex:
+    """The back-of-book index, printed in a second pass once the pages of its marks are known (scripts/pdf/index.py):
+    the whole section, and the id of the emptied section that stands in for it in the first pass."""
+    section: HtmlElement
+    anchor: str
+    meta: BookMeta
+
+    def document(self, section: HtmlElement) -> str:
+        return _page(self.meta, [section])
+
+
+@dataclass
 class PrintBook:
     """The print document, and where its parts came from (to name the page in a message about it)."""
     html: str
     pages: dict[str, str] = field(default_factory=dict)       # id prefix -> page URL, e.g. "one" -> "one/"
     resources: dict[str, str] = field(default_factory=dict)   # embedded file (site-relative) -> first page URL
+    index: PrintIndex | None = None
+
+    @property
+    def content(self) -> str:
+        """Everything the PDF is made from, the index's text included (the render cache's key)."""
+        index = etree.tostring(self.index.section, encoding="unicode") if self.index else ""
+        return self.html + index
 
 
 def print_document(site_dir: Path, meta: BookMeta) -> str:
@@ -89,8 +109,27 @@ def print_book(site_dir: Path, meta: BookMeta, only_chapter: int | None = None) 
                      {img.get("src"): c.url for c in reversed(chapters) for img in c.body.iter("img") if img.get("src")})
     front = [] if only_chapter is not None else [_cover(meta), _title_page(meta), _copyright_page(meta),
                                                   _contents(chapters)]
-    book.html = _page(meta, [*front, *_sections(chapters)])
+    sections = list(_sections(chapters))
+    book.index = _index_for_second_pass(sections, meta)
+    book.html = _page(meta, [*front, *sections])
     return book
+
+
+def _index_for_second_pass(sections: list[HtmlElement], meta: BookMeta) -> PrintIndex | None:
+    """Take the Index's entries out of the first pass, keeping its heading so that the contents can give its page.
+    The Index must close the book: pages after it would move when it gets its numbers."""
+    holders = [(number, section) for number, section in enumerate(sections) if section.cssselect("div.book-index")]
+    if not holders:
+        return None
+    number, section = holders[0]
+    if number != len(sections) - 1:
+        raise PrintError(f"{section.get('data-page')}: the Index must be the last page of the book's navigation, "
+                         "so that the pages it lists do not move when it is printed")
+    index = PrintIndex(copy.deepcopy(section), section.get("id", ""), meta)
+    for entries in section.cssselect("div.book-index"):
+        for child in list(entries):
+            entries.remove(child)
+    return index
 
 
 def _link_into_one_document(chapter: BookChapter, resolver: LinkResolver, report: LinkReport) -> None:

@@ -4,6 +4,7 @@ Nothing is lost silently: WeasyPrint's warnings and errors (an image it cannot l
 CSS it ignores) go to MkDocs' log, naming the page where they can, so `--strict` fails on them; so does a character
 none of the book's fonts can print. The PDF's page labels follow the printed folios (roman, then arabic from 1).
 """
+import copy
 import hashlib
 import json
 import logging
@@ -17,12 +18,14 @@ from urllib.parse import unquote, urlsplit
 import pydyf
 from lxml import html as lxml_html
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from scripts.shared.addresses import file_in_site
 from scripts.shared.files import atomic_write
 from .fonts import FontCoverage
-from .document import BODY_START_PAGE, ROMAN_PAGES, BookMeta, PrintBook, PrintError, print_book, print_stylesheet
+from .document import BookMeta, PrintBook, PrintError, print_book, print_stylesheet
+from .index import anchor_pages, page_folios, print_locators
 
 CACHE_VERSION = "3"   # bump when the rendering code changes in a way the content hash cannot see
 FONT_FILES = ("*.woff2", "*.woff", "*.ttf", "*.otf")
@@ -60,7 +63,7 @@ def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | N
     site_dir = Path(site_dir)
     book = print_book(site_dir, meta, only_chapter)
     stylesheet = print_stylesheet(meta)
-    key = _content_key(book.html, stylesheet)
+    key = _content_key(book.content, stylesheet)
     cached = _cached_render(cache_dir, key, site_dir) if cache_dir else None
     if cached is not None:
         data, warnings = cached
@@ -79,10 +82,19 @@ def render_pdf(site_dir: Path, output: Path, meta: BookMeta, cache_dir: Path | N
 
 def _weasyprint(site_dir: Path, book: PrintBook, stylesheet: str, key: str) -> tuple[bytes, set[Path]]:
     fetcher = SiteOnlyFetcher(site_dir)
+    fonts = FontConfiguration()   # one for both passes: a page keeps using the fonts its pass loaded
+
+    def layout(html: str, extra_css: str = ""):
+        sheets = [CSS(string=stylesheet + extra_css, url_fetcher=fetcher, font_config=fonts)]
+        return HTML(string=html, base_url=str(site_dir / "index.html"), url_fetcher=fetcher).render(
+            font_config=fonts, stylesheets=sheets, pdf_variant="pdf/ua-1")
+
     try:
         with _weasyprint_log_to_build_log(_page_finder(book, site_dir)):
-            data = HTML(string=book.html, base_url=str(site_dir / "index.html"), url_fetcher=fetcher).write_pdf(
-                stylesheets=[CSS(string=stylesheet, url_fetcher=fetcher)],
+            document = layout(book.html)
+            if book.index is not None:
+                document = _with_printed_index(document, book, layout)
+            data = document.write_pdf(
                 pdf_variant="pdf/ua-1",
                 pdf_identifier=key.encode(),   # a stable /ID keeps two builds of one commit byte-identical
                 finisher=_label_pages,
@@ -90,6 +102,21 @@ def _weasyprint(site_dir: Path, book: PrintBook, stylesheet: str, key: str) -> t
     except FatalURLFetchingError as error:
         raise PrintError(f"{error}: {error.__cause__ or ''}".rstrip(": ")) from error
     return data, fetcher.fetched
+
+
+def _with_printed_index(document, book: PrintBook, layout):
+    """The second pass (scripts/pdf/index.py): the Index laid out with the pages its marks landed on, in place of
+    the empty Index of the first pass, its first folio continuing the book's count."""
+    assert book.index is not None
+    pages, folios = anchor_pages(document.pages), page_folios(document.pages)
+    first = pages[book.index.anchor]
+    section = copy.deepcopy(book.index.section)
+    missing = print_locators(section, pages, folios)
+    if missing:
+        raise PrintError(f"{book.pages.get(book.index.anchor, 'the Index')}: index marks that are not in the "
+                         f"printed book: {', '.join(sorted(missing))} (a mark inside web-only content?)")
+    index = layout(book.index.document(section), f"\n@page :first {{ counter-reset: page {folios[first].number}; }}")
+    return document.copy(document.pages[:first] + index.pages)
 
 
 # ── WeasyPrint's messages, in the build's log ────────────────────────────────
@@ -160,26 +187,13 @@ def _warnings_logged():
 
 # ── Page labels: what a PDF viewer shows as the page number ──────────────────
 def _label_pages(document, pdf: pydyf.PDF) -> None:
-    """/PageLabels that match the printed folios: lower-roman from the cover, arabic from 1 at Part I.
-
-    The page names are print.css's: front matter pages count from the cover in roman, the first body page
-    (`body-start`) restarts at 1, and everything after counts on in arabic.
-    """
-    numbers, style = [], None
-    for index, page in enumerate(document.pages):
-        page_type = page._page_box.page_type   # WeasyPrint has no public accessor for a page's @page name
-        name = page_type.name
-        wanted = "/r" if name in ROMAN_PAGES else "/D"
-        if page_type.blank and style:
-            continue   # a blank page inserted to start the next part on the right counts on with its neighbours
-        if name == BODY_START_PAGE or wanted != style:
-            label = pydyf.Dictionary({"S": wanted})
-            if wanted == "/D":
-                label["St"] = 1 if name == BODY_START_PAGE else index + 1
-            else:
-                label["St"] = index + 1
-            numbers += [index, label]
-            style = wanted
+    """/PageLabels that match the printed folios (scripts/pdf/index.py: roman from the cover, arabic from 1 at the
+    first body page): a new label range wherever the numbering style changes or restarts."""
+    numbers, previous = [], None
+    for index, folio in enumerate(page_folios(document.pages)):
+        if previous is None or folio.roman != previous.roman or folio.number != previous.number + 1:
+            numbers += [index, pydyf.Dictionary({"S": "/r" if folio.roman else "/D", "St": folio.number})]
+        previous = folio
     pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
 
 

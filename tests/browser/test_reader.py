@@ -179,3 +179,23 @@ def test_printing_a_chapter_leaves_out_the_chrome_and_shows_link_addresses(page,
     reference = page.locator("article a.ref-url").first
     assert reference.evaluate("a => getComputedStyle(a, '::after').content") == "none"  # shown once, not twice
     assert page.pdf(format="A4")[:5] == b"%PDF-"  # Chromium's own print path accepts the page
+
+
+def test_index_jump_bar_and_locators_take_the_keyboard_reader_to_the_spot(page, site_url, artifacts):
+    page.goto(site_url + "book-index/")
+    page.screenshot(path=artifacts / "index.png")
+    letter = page.locator("nav.index-jump a", has_text=re.compile("^C$"))
+    letter.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#index-letter-c$"))
+    expect(page.locator("#index-letter-c")).to_be_in_viewport()
+
+    locator = page.locator("a.index-locator:not(.index-locator--definition)").first
+    href = locator.get_attribute("href")
+    assert re.match(r"\.\./[\w-]+/#ix-", href), href   # a chapter's mark, labelled with chapter and section
+    assert re.match(r"(Preface|Chapter \d+)", locator.inner_text())
+    locator.focus()
+    page.keyboard.press("Enter")
+    anchor = href.split("#")[1]
+    expect(page).to_have_url(re.compile(re.escape("#" + anchor) + "$"))
+    expect(page.locator(f"[id='{anchor}']")).to_be_attached()

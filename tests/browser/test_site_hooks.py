@@ -3,6 +3,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from lxml import html as lxml_html
 from PIL import Image
 
 from scripts.web.site import describe, drop_missing_downloads, fix_theme_markup, git_last_updated, last_updated_html
@@ -43,10 +44,10 @@ def test_last_updated_needs_git_history(tmp_path):
 
 def test_every_page_has_a_description_and_a_social_card(real_site):
     for page in real_site.rglob("index.html"):
-        text = page.read_text(encoding="utf-8")
-        description = re.search(r'<meta property="og:description" content="([^"]+)">', text)
-        image = re.search(r'<meta property="og:image" content="https?://[^"]+/(assets/images/social/[^"]+\.png)">',
-                          text)
+        head = lxml_html.parse(str(page)).getroot().head    # a description with quotes is written in single quotes
+        description = head.xpath("string(meta[@property='og:description']/@content)")
+        image = re.fullmatch(r"https?://[^\s]+/(assets/images/social/[^/]+\.png)",
+                             head.xpath("string(meta[@property='og:image']/@content)"))
         assert description and image, page
         with Image.open(real_site / image[1]) as card:
             assert card.size == (1200, 630)
