@@ -177,8 +177,8 @@ def run(system: ReferenceSystem, deps: dict, seed: int, jobs: int) -> LabResult:
         ]
     entries.append(("async_jobs.lost_response_pct", lost * 100, "%", "Share of submission attempts that time out"))
 
-    result_values = values(*entries)
-    return LabResult(result_values, (polling_chart(strategies, outcomes, jobs, lost, retries),))
+    chart = polling_chart(strategies, outcomes, jobs, lost, retries)
+    return LabResult(values(*entries), (chart,))
 
 
 def polling_chart(strategies, outcomes, jobs: int, lost: float, retries: int) -> charts.Chart:
