@@ -211,9 +211,10 @@ def polling_chart(strategies, outcomes, jobs: int, lost: float, retries: int) ->
     right.bar(xs, orph, width=0.26, color=charts.FILLS[2], hatch="//", label="Orphaned jobs")
     right.bar(xs + 0.27, gave, width=0.26, color=charts.FILLS[4], label="Lost submissions")
     right.set_xticks(xs, [names[p] for p in outcomes], fontsize=8)
-    for x, policy in zip(xs, outcomes):
-        if dup[x] + orph[x] + gave[x] == 0:
-            right.annotate("none", (x, 0), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+    for i in range(len(outcomes)):
+        if dup[i] + orph[i] + gave[i] == 0:
+            right.annotate("none", (float(xs[i]), 0.0), xytext=(0, 6), textcoords="offset points", ha="center",
+                           fontsize=8)
     right.set_ylabel("Per 1,000 submissions")
     right.set_title(f"Submissions at {lost * 100:g}% timeouts, {retries} retries")
     right.legend(loc="upper right", fontsize=7.5)
