@@ -51,6 +51,7 @@ LABS: dict[str, str] = {
     "build_buy": "labs.build_buy",
     "admission": "labs.admission",
     "async_jobs": "labs.async_jobs",
+    "metering": "labs.metering",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
