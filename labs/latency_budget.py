@@ -32,12 +32,13 @@ one seed. A simulation of an assumed pipeline (assumed stage figures and an assu
 
 Last, the arithmetic of Chapter 1's composite failure story: a fleet of story_replicas GPUs, each loaded to the most
 streams a steady load test found within the target, loses one replica, and the other GPUs receive its streams. It
-reports how fast the queue wait grows, where it stands story_minutes later, and how long the backlog takes to drain
-once each GPU has been brought back to the planned streams per GPU by shedding streams (a shed stream's queued
-chunks are discarded with it).
+reports how fast the queue wait grows, where it stands story_minutes later, how many GPUs the fleet's streams need at
+the planned streams per GPU, and how long the backlog takes to drain once each GPU has been brought back to the plan
+by shedding streams (a shed stream's queued chunks are discarded with it).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,6 +152,8 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: 
     )
     rows = end_to_end_sweep(system, partial, arrivals, seed, streams)
     found.update(_sweep_values(system, rows, partial_target, knee_ms_per_stream))
+    found.update(values(("latency_budget.chunks_per_load", arrivals, "chunks",
+                         "Chunks simulated at each load of the sweep (Poisson arrivals, one seed)")))
     found.update(_story_values(system, found["latency_budget.max_streams_within_target"].value, story_replicas,
                                story_minutes))
     chart = _chart(partial, final, partial_target, final_target, silence, found)
@@ -257,7 +260,12 @@ def _story_values(system: ReferenceSystem, tested_streams: int, replicas: int, m
     backlog = excess * 60 * minutes[-1]
     kept = backlog * planned / streams                     # shed streams take their queued chunks with them
     spare = capacity - planned * per_stream
+    fleet_streams = tested_streams * replicas
+    gpus_at_plan = math.ceil(fleet_streams / planned)
     found += [
+        ("latency_budget.story_fleet_streams", fleet_streams, "streams", "Streams the story's fleet carries"),
+        ("latency_budget.story_extra_gpus", gpus_at_plan - replicas, "GPUs",
+         "GPUs to add so that the fleet's streams fit at the planned streams per GPU"),
         ("latency_budget.story_backlog_chunks", backlog, "chunks",
          f"Chunks queued per GPU after {minutes[-1]} minutes of overload"),
         ("latency_budget.story_backlog_work_s", backlog / capacity, "s",
