@@ -72,6 +72,13 @@ class LabValue:
     def format(self, decimals: int | None = None) -> str:
         return format_quantity(self.value, self.unit, decimals)
 
+    @property
+    def number(self) -> float:
+        """The value as a number, for a lab that computes on another value it found."""
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise TypeError(f"lab value {self.key!r} is {self.value!r}, not a number")
+        return float(self.value)
+
 
 @dataclass(frozen=True)
 class LabResult:
