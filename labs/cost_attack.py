@@ -17,12 +17,18 @@ day is arithmetic, not simulation, for each stack of limits:
     the steady state holds rate x max_session streams;
   - a concurrent-stream cap: cap streams for 24 hours;
   - the cap plus a daily audio quota: at most the quota a day, and the owner's own traffic shares that quota.
+Under the cap, the key's whole day is the attacker's streams and the owner's together: the lab reports both the
+key's bill for that day and the increase over the owner's mean day, which is what the attack adds. The rate-limit-only
+case needs more GPUs than the reference fleet runs at its peak (fleet.gpus_at_peak), so its stream-hours are demand
+the fleet refuses, not a bill; the lab reports the ratio to the fleet.
 Stream-hours become GPU cost at the reference price with capacity.streams_per_gpu streams per GPU, which assumes
-the attacker's audio arrives at real time. Without pacing, a client can push audio as fast as its uplink allows;
+the attacker's audio averages real time. Without pacing, a client can push audio as fast as its uplink allows;
 the lab states how many real-time streams one such connection is worth.
 
-Hostile uploads. How much audio the byte limit admits at Opus's lowest bit rate, what it decodes to as float32 at
-the decoder's full rate and at the model's rate, and what the decoded-duration limit bounds it to instead.
+Hostile uploads. How much audio the byte limit admits at 6 kbit/s, the low end of Opus's normal range (an encoder
+accepts less, and a crafted file obeys no encoder setting, so this is an ordinary file, not the worst case), what it
+decodes to as float32 at the decoder's full rate and at the model's rate, and what the decoded-duration limit bounds
+it to instead.
 """
 from __future__ import annotations
 
@@ -98,6 +104,7 @@ def run(system: ReferenceSystem, deps: dict, *, days: int, seed: int) -> LabResu
     starts_per_min = system.number("security.session_starts_per_min")
     max_session = system.number("security.max_session_s")
     chosen = system.number("security.concurrency_cap_multiple")
+    fleet_gpus = system.number("fleet.gpus_at_peak")
 
     times, lengths = tenant_arrivals(system, days, seed)
     rows = []
@@ -135,6 +142,8 @@ def run(system: ReferenceSystem, deps: dict, *, days: int, seed: int) -> LabResu
     found = [
         ("cost_attack.days", days, "days", "Days of the key owner's traffic simulated"),
         ("cost_attack.sessions", int(len(times)), "sessions", "Sessions of the key's owner in the simulation"),
+        ("cost_attack.tenant_share_pct", round(100 * share), "%",
+         "Share of the reference traffic the key's owner sends, in every hour of the day"),
         ("cost_attack.tenant_peak_concurrency", round(peak_concurrency, 1), "streams",
          "Mean concurrent streams of the key in the peak hour (Little's law)"),
         ("cost_attack.tenant_daily_hours", round(daily_hours), "h",
@@ -153,10 +162,14 @@ def run(system: ReferenceSystem, deps: dict, *, days: int, seed: int) -> LabResu
         ("cost_attack.attacker_over_owner_cap", round(at["attacker_cap_hours"] / daily_hours, 1), "times",
          "The attack under the cap alone as a multiple of the owner's mean day"),
         ("cost_attack.attacker_bill_cap_usd", round(at["attacker_cap_hours"] * list_price), "USD",
-         "What that attack adds to the key owner's bill in a day at the reference list price"),
+         "The key's bill for a day with every slot the cap allows in use (attacker and owner together), at the list price"),
+        ("cost_attack.attacker_added_cap_usd", round((at["attacker_cap_hours"] - daily_hours) * list_price), "USD",
+         "What that day adds to the key's bill over the owner's mean day, at the list price"),
         ("cost_attack.owner_bill_usd", round(daily_hours * list_price), "USD",
          "The key owner's bill for a mean day at the reference list price"),
         ("cost_attack.quota_hours", round(quota_hours), "h", "Per-key daily audio quota"),
+        ("cost_attack.quota_hours_year", round(quota_hours * 365), "h",
+         "Audio a key can send in a year at its daily quota, every day: the transcribed pairs it can collect"),
         ("cost_attack.quota_headroom_hours", round(quota_hours - daily_hours), "h",
          "Audio hours a day the quota leaves above the owner's mean day, which is all an attacker can add"),
         ("cost_attack.attacker_bill_quota_usd", round((quota_hours - daily_hours) * list_price), "USD",
@@ -170,13 +183,15 @@ def run(system: ReferenceSystem, deps: dict, *, days: int, seed: int) -> LabResu
         ("cost_attack.rate_only_usd", round(rate_only_hours * usd_per_stream_hour), "USD",
          "GPU cost a day under the session-start rate limit alone"),
         ("cost_attack.rate_only_bill_usd", round(rate_only_hours * list_price), "USD",
-         "What the rate-limit-only attack adds to the owner's bill in a day at the list price"),
+         "The rate-limit-only attack's demand a day at the list price; the fleet cannot serve it, so it is not a bill"),
         ("cost_attack.rate_only_gpus", math.ceil(rate_only_streams / per_gpu), "GPUs",
-         "GPUs that attack keeps busy"),
+         "GPUs that attack would need at the per-GPU stream target"),
+        ("cost_attack.rate_only_over_fleet", round(math.ceil(rate_only_streams / per_gpu) / fleet_gpus, 1), "times",
+         "GPUs the rate-limit-only attack would need, as a multiple of the reference fleet at its peak"),
         ("cost_attack.realtime_multiple", round(realtime_multiple), "streams",
          "Real-time streams' worth of audio one unpaced connection can push through the attacker's uplink"),
         ("cost_attack.upload_limit_audio_h", round(admitted_s / HOUR_S, 1), "h",
-         "Hours of audio the upload byte limit admits at Opus's lowest bit rate"),
+         "Hours of audio the upload byte limit admits at 6 kbit/s, the low end of Opus's normal range"),
         ("cost_attack.decoded_full_gb", round(decoded_full / 1e9, 1), "GB",
          "That audio decoded to float32 at the decoder's full rate"),
         ("cost_attack.decoded_model_gb", round(decoded_model / 1e9, 1), "GB",

@@ -44,6 +44,16 @@ def test_values_follow_the_reference_system_and_looser_caps_refuse_less(tmp_path
     assert v("rate_only_streams") == (system.number("security.session_starts_per_min")
                                       * system.number("security.max_session_s") / 60)
     assert v("quota_hours") < v("attacker_hours_cap")
+    # the cap's whole day is the key's, owner included: the attack adds only the excess over the owner's mean day
+    price = system.number("metering.price_usd_per_audio_hour")
+    assert v("attacker_added_cap_usd") == pytest.approx(v("attacker_bill_cap_usd") - v("owner_bill_usd"), abs=1)
+    assert v("attacker_added_cap_usd") == pytest.approx((v("attacker_hours_cap") - v("tenant_daily_hours")) * price, abs=1)
+    # a session-start limit alone asks for more GPUs than the reference fleet runs at its peak
+    assert v("rate_only_over_fleet") == pytest.approx(v("rate_only_gpus") / system.number("fleet.gpus_at_peak"), abs=0.05)
+    assert v("rate_only_over_fleet") > 1
+    assert v("tenant_share_pct") == round(100 * system.number("security.tenant_share_of_traffic"))
+    assert v("quota_hours_year") == pytest.approx(v("quota_hours") * 365, rel=1e-3)
+    assert v("refused_pct_at_cap") == 0  # the prose says the chosen cap refused none of the owner's sessions
     hours = system.number("security.upload_limit_mb") * 1e6 * 8 / system.number("security.opus_min_bitrate_bps") / 3600
     assert v("upload_limit_audio_h") == pytest.approx(hours, abs=0.05)
     assert v("decoded_full_gb") > v("decoded_model_gb") > v("bounded_mb") / 1000
