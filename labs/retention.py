@@ -1,4 +1,4 @@
-"""Lab: how long deleted audio stays readable, and recoverable, under four deletion designs.
+"""Lab: how long deleted audio stays readable, and recoverable, under five deletion designs.
 
 A simulation of one year of deletions of stored recordings (at retention expiry or on request, at uniformly random
 moments) against the copies a recording leaves behind:
@@ -6,7 +6,8 @@ moments) against the copies a recording leaves behind:
     leaves its deletions to the next run), or by the request handler itself;
   - a cached playback copy, which expires cache_ttl_days after its last read (the last read is uniform over the
     week before the deletion), unless it is purged;
-  - daily snapshots at 02:00 of the recording store and of the metadata database, each kept backup_retention_days;
+  - daily snapshots at 02:00 of the recording store and of the metadata database, each kept backup_retention_days
+    (content_backup_retention_days for the chapter's default design);
   - for crypto-shredding, the recording's data key, whose destruction makes every copy unreadable at once, but
     which stays recoverable as long as a backup of wherever the key was stored survives.
 
@@ -21,7 +22,12 @@ Designs:
   - shred_db_keys: per-recording data keys destroyed at once, but held in the metadata database, whose
     snapshots keep them as long as the recording snapshots keep the audio;
   - shred_key_store: the same keys held in a key store whose destroyed keys are recoverable for only
-    key_store_backup_days.
+    key_store_backup_days;
+  - purge_short_backups: purge_all with content snapshots kept content_backup_retention_days instead of
+    backup_retention_days (the chapter's default: no key machinery, every recovery inside the month).
+
+Key destruction is modelled as never failing (unlike the purge job), which favours the shredding designs slightly.
+Asynchronous object expiry and replicas would lengthen every duration; a failed snapshot would shorten it.
 
 The storage figures multiply the simulated mean durations by the reference system's stored audio per day (Little's
 law: bytes held = bytes deleted per day x mean days they survive).
@@ -44,6 +50,7 @@ DESIGNS = (
     ("purge_all", "Delete and purge caches at once"),
     ("shred_db_keys", "Crypto-shred, keys in the backed-up database"),
     ("shred_key_store", "Crypto-shred, keys in a short-lived key store"),
+    ("purge_short_backups", "Delete and purge at once, shorter snapshots"),
 )
 PURGE_HOUR, SNAPSHOT_HOUR = 0.0, 2.0
 SYNC_FAILURE_PCT = 0.1  # share of request-path deletions that fail and fall back to the nightly job
@@ -71,6 +78,7 @@ def last_snapshot_before(times: np.ndarray) -> np.ndarray:
 def simulate(system: ReferenceSystem, seed: int, deletions: int, days: int) -> dict[str, dict[str, np.ndarray]]:
     rng = np.random.default_rng([seed, 0])
     backup = system.number("governance.backup_retention_days")
+    short_backup = system.number("governance.content_backup_retention_days")
     ttl = system.number("governance.cache_ttl_days")
     key_days = system.number("governance.key_store_backup_days")
     runs = nightly_runs(np.random.default_rng([seed, 1]), days, system.number("governance.purge_failure_pct"))
@@ -83,6 +91,7 @@ def simulate(system: ReferenceSystem, seed: int, deletions: int, days: int) -> d
     # The last snapshot taken while the object still existed keeps it for the backup retention.
     backup_of_nightly = last_snapshot_before(nightly) + backup
     backup_of_immediate = last_snapshot_before(immediate) + backup
+    short_backup_of_immediate = last_snapshot_before(immediate) + short_backup
     # Keys: destroyed on the request path at once; the database's snapshots keep them like the audio's.
     key_in_db = last_snapshot_before(due) + backup
     key_in_store = due + key_days
@@ -101,6 +110,8 @@ def simulate(system: ReferenceSystem, seed: int, deletions: int, days: int) -> d
         "shred_key_store": {"readable": np.zeros(deletions),
                             "recoverable": lasting(np.minimum(key_in_store, np.maximum(backup_of_immediate,
                                                                                         immediate)))},
+        "purge_short_backups": {"readable": lasting(immediate),
+                                "recoverable": lasting(immediate, short_backup_of_immediate)},
     }
 
 
@@ -143,12 +154,15 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, deletions: int, days:
             ]
     entries.append(("retention.backup_audio_tb", round(per_day * backup, 1), "TB",
                     "Audio held only in snapshots on an average day under delete-in-place designs"))
+    short_backup = system.number("governance.content_backup_retention_days")
+    entries.append(("retention.short_backup_audio_tb", round(per_day * short_backup, 1), "TB",
+                    "Audio held only in snapshots on an average day with the shorter content snapshots"))
     found = values(*entries)
     return LabResult(found, (_chart(outcome, found, system),))
 
 
 def _chart(outcome: dict, found: dict, system: ReferenceSystem) -> charts.Chart:
-    fig, ax = charts.figure(7.2, 3.8)
+    fig, ax = charts.figure(7.2, 4.4)
     rows = []
     for row, (design, label) in enumerate(DESIGNS):
         for offset, measure, style in ((-0.17, "readable", charts.SERIES[0]), (0.17, "recoverable", charts.SERIES[2])):
@@ -178,7 +192,7 @@ def _chart(outcome: dict, found: dict, system: ReferenceSystem) -> charts.Chart:
     backup = system.number("governance.backup_retention_days")
     title = "How long deleted audio survives, by deletion design"
     v = lambda key: found[f"retention.{key}"].value  # noqa: E731
-    alt = (f"Horizontal bars for four deletion designs, simulated over {v('days_simulated')} days. Deleting in "
+    alt = (f"Horizontal bars for five deletion designs, simulated over {v('days_simulated')} days. Deleting in "
            f"place with a nightly job leaves audio readable for up to {v('in_place.readable_p95_days'):.1f} days "
            f"at the p95 (cached copies) and recoverable from {backup:.0f}-day snapshots for "
            f"{v('in_place.recoverable_p95_days'):.1f} days, past the one-month line. Purging at once makes it "
@@ -186,7 +200,9 @@ def _chart(outcome: dict, found: dict, system: ReferenceSystem) -> charts.Chart:
            f"Crypto-shredding with keys in the backed-up database changes nothing about recovery "
            f"({v('shred_db_keys.recoverable_p95_days'):.1f} days); with keys in a key store kept "
            f"{system.number('governance.key_store_backup_days'):.0f} days, recovery ends after "
-           f"{v('shred_key_store.recoverable_p95_days'):.1f} days.")
+           f"{v('shred_key_store.recoverable_p95_days'):.1f} days. Purging at once with "
+           f"{system.number('governance.content_backup_retention_days'):.0f}-day content snapshots keeps every "
+           f"recovery inside the month (longest {v('purge_short_backups.recoverable_max_days'):.1f} days).")
     table = charts.to_csv(["design", "measure", "p50_days", "p95_days", "max_days", "mean_days"], rows)
     return charts.Chart("retention-deletion-survival", title, alt,
                         charts.to_svg(fig, "retention-deletion-survival", title, alt), table)

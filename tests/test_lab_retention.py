@@ -43,7 +43,19 @@ def test_backups_set_recovery_unless_keys_are_shredded_in_a_short_lived_store(re
     assert value("shred_db_keys.readable_max_days") == 0
 
 
+def test_shorter_content_snapshots_end_every_recovery_inside_the_month(result):
+    system = ReferenceSystem.load()
+    short = system.number("governance.content_backup_retention_days")
+    value = lambda key: result.value(f"retention.{key}").value  # noqa: E731
+    # The snapshot retention plus at most a couple of failed purge nights, and never past one month.
+    assert short - 1 <= value("purge_short_backups.recoverable_p50_days") <= short + 1
+    assert value("purge_short_backups.recoverable_max_days") <= short + 3
+    assert value("purge_short_backups.recoverable_over_month_pct") == 0
+    assert value("purge_all.recoverable_over_month_pct") == 100
+    assert value("short_backup_audio_tb") < value("backup_audio_tb")
+
+
 def test_the_chart_states_its_finding(result):
     chart = result.chart("retention-deletion-survival")
-    assert "four deletion designs" in chart.alt and "<script" not in chart.svg
+    assert "five deletion designs" in chart.alt and "<script" not in chart.svg
     assert chart.csv.splitlines()[0] == "design,measure,p50_days,p95_days,max_days,mean_days"
