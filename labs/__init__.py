@@ -53,6 +53,7 @@ LABS: dict[str, str] = {
     "async_jobs": "labs.async_jobs",
     "metering": "labs.metering",
     "cost_attack": "labs.cost_attack",
+    "retention": "labs.retention",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
