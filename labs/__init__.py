@@ -47,6 +47,7 @@ LABS: dict[str, str] = {
     "chunk_size": "labs.chunk_size",
     "ingest_cpu": "labs.ingest_cpu",
     "framing": "labs.framing",
+    "slo_alerts": "labs.slo_alerts",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
