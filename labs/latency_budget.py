@@ -13,19 +13,30 @@ Percentiles do not add: the p95 of a sum is not the sum of the stages' p95s. Wit
 the p95s overstates the end-to-end p95, so a budget built by adding them is conservative; stages that slow down
 together (queueing and execution under load) erode that margin. The lab shows both numbers for the two stages it
 simulates together.
+
+A Monte Carlo pass then checks the budget arithmetic end to end and draws the knee. Each chunk's queue wait and batch
+execution come from the batching lab's simulator at the given streams per GPU; the capture wait is uniform over the
+chunk (the last audio of a word falls anywhere in it); every other stage is an independent lognormal draw whose p95
+is its stated figure, with the spread latency_model.stage_lognormal_sigma. It reports the end-to-end word-to-text
+p50, p95 and p99 against streams per GPU, the sum of the stage p95s beside the p95 of the sum, and the most streams
+per GPU whose end-to-end p95 stays within the target. A simulation of an assumed pipeline, not a measurement.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from macros.reference_system import ReferenceSystem
 
 from . import LabResult, charts, values
+from .batching import BatcherConfig, simulate
 
 TITLE = "Latency budget: microphone to response, stage by stage"
 DEPENDS = ("batching",)
-PARAMS = {"use_simulation": True}
-QUICK_PARAMS = {"use_simulation": True}
+PARAMS = {"use_simulation": True, "arrivals": 60000, "seed": 20261130, "streams": [*range(4, 39, 2), 39]}
+QUICK_PARAMS = {"use_simulation": True, "arrivals": 4000, "seed": 20261130, "streams": [8, 24, 36]}
+Z95 = 1.6448536269514722  # standard normal quantile at 0.95: a lognormal's p95 is its median x exp(Z95 x sigma)
 
 WORST_CASE, STATED, SIMULATED = "worst case", "stated p95 target", "simulated p95"
 
@@ -67,7 +78,8 @@ def finalisation_stages(system: ReferenceSystem, queue_ms: float, queue_kind: st
     ]
 
 
-def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool) -> LabResult:
+def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: int, seed: int,
+        streams: list[int]) -> LabResult:
     batching = deps["batching"]
     if use_simulation:
         queue_ms, queue_kind = batching.value("batching.queue_p95_ms_at_target").value, SIMULATED
@@ -110,8 +122,110 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool) -> LabResu
          "worst cases or simulated p95s, and their sum bounds the end-to-end p95 only when the stages are independent",
          "text", "How to read the totals"),
     )
+    rows = end_to_end_sweep(system, partial, arrivals, seed, streams)
+    found.update(_sweep_values(system, rows, partial_target))
     chart = _chart(partial, final, partial_target, final_target, silence, found)
-    return LabResult(found, (chart,))
+    knee = _knee_chart(system, rows, partial_target, found)
+    return LabResult(found, (chart, knee))
+
+
+def end_to_end_sweep(system: ReferenceSystem, partial: list[Stage], arrivals: int, seed: int,
+                     streams: list[int]) -> list[dict]:
+    """Word to text end to end, per chunk, at each stream count: simulated batcher plus sampled fixed stages."""
+    config = BatcherConfig.from_reference(system)
+    chunk_ms = system.number("audio.chunk_ms")
+    chunks_per_stream = system.number("audio.chunks_per_second")
+    sigma = system.number("latency_model.stage_lognormal_sigma")
+    fixed = [s for s in partial if s.kind == STATED]
+    target = int(system.number("capacity.streams_per_gpu"))
+    rows = []
+    for index, count in enumerate(sorted(set(streams) | {target})):
+        sim = simulate(count * chunks_per_stream, config, system.service_time_ms, arrivals, [seed, index])
+        rng = np.random.default_rng([seed, 10_000 + index])
+        n = sim.latency_ms.size
+        stage_samples = {s.id: (s.ms / np.exp(Z95 * sigma)) * rng.lognormal(0.0, sigma, n) for s in fixed}
+        capture = rng.uniform(0.0, chunk_ms, n)
+        total = capture + sim.latency_ms + sum(stage_samples.values())
+        p50, p95, p99 = (float(v) for v in np.percentile(total, [50, 95, 99]))
+        parts = [capture, sim.queue_ms, sim.service_ms, *stage_samples.values()]
+        rows.append({"streams": count, "p50": p50, "p95": p95, "p99": p99,
+                     "sum_of_p95s": float(sum(np.percentile(part, 95) for part in parts)),
+                     "budget_sum": chunk_ms + sum(s.ms for s in fixed) + float(np.percentile(sim.queue_ms, 95))
+                     + float(np.percentile(sim.service_ms, 95))})
+    return rows
+
+
+def _sweep_values(system: ReferenceSystem, rows: list[dict], target_ms: float) -> dict:
+    streams_target = int(system.number("capacity.streams_per_gpu"))
+    at = next(r for r in rows if r["streams"] == streams_target)
+    within = max((r["streams"] for r in rows if r["p95"] <= target_ms), default=0)
+    lightest = rows[0]
+    knee = next((r["streams"] for r in rows if r["p99"] > 1.1 * lightest["p99"]), rows[-1]["streams"])
+    heaviest = rows[-1]
+    return values(
+        ("latency_budget.e2e_p50_ms_at_target", at["p50"], "ms",
+         "Simulated end-to-end word-to-text median at the stream target"),
+        ("latency_budget.e2e_p95_ms_at_target", at["p95"], "ms",
+         "Simulated end-to-end word-to-text p95 at the stream target (p95 of the sum of the stages)"),
+        ("latency_budget.e2e_p99_ms_at_target", at["p99"], "ms",
+         "Simulated end-to-end word-to-text p99 at the stream target"),
+        ("latency_budget.sum_of_stage_p95s_ms_at_target", at["sum_of_p95s"], "ms",
+         "The same simulation's stage p95s added up, as a budget adds them"),
+        ("latency_budget.sum_overstates_p95_by_ms", at["sum_of_p95s"] - at["p95"], "ms",
+         "How much the sum of the stage p95s exceeds the simulated end-to-end p95 at the target"),
+        ("latency_budget.max_streams_within_target", within, "streams",
+         "Most streams per GPU in the sweep whose simulated end-to-end p95 stays within the word-to-text target"),
+        ("latency_budget.knee_streams", knee, "streams",
+         "The knee: fewest streams per GPU at which the end-to-end p99 is 10% above its value at the lightest load"),
+        ("latency_budget.lightest_streams", lightest["streams"], "streams", "The lightest load in the sweep"),
+        ("latency_budget.e2e_p99_ms_at_lightest", lightest["p99"], "ms", "End-to-end p99 at the lightest load"),
+        ("latency_budget.heaviest_streams", heaviest["streams"], "streams", "The heaviest load in the sweep"),
+        ("latency_budget.e2e_p95_ms_at_heaviest", heaviest["p95"], "ms", "End-to-end p95 at the heaviest load"),
+        ("latency_budget.e2e_p99_ms_at_heaviest", heaviest["p99"], "ms", "End-to-end p99 at the heaviest load"),
+    )
+
+
+def _knee_chart(system: ReferenceSystem, rows: list[dict], target_ms: float, found: dict) -> charts.Chart:
+    fig, ax = charts.figure(7.2, 4.2)
+    x = [r["streams"] for r in rows]
+    for style, name in zip(charts.SERIES, ("p50", "p95", "p99")):
+        ax.plot(x, [min(r[name], 2.5 * target_ms) for r in rows], label=f"{name}, end to end", **style)
+    ax.plot(x, [min(r["budget_sum"], 2.5 * target_ms) for r in rows], color=charts.INK, linestyle=(0, (4, 2)),
+            linewidth=1, label="Sum of stage figures (budget arithmetic)")
+    ax.axhline(target_ms, color=charts.ACCENT, linestyle="-.", linewidth=1.4)
+    ax.annotate(f"p95 target {target_ms:.0f} ms", (x[0], target_ms), xytext=(0, 4), textcoords="offset points",
+                color=charts.ACCENT, fontsize=9)
+    streams_target = int(system.number("capacity.streams_per_gpu"))
+    ax.axvline(streams_target, color=charts.INK, linestyle=(0, (1, 3)), linewidth=1)
+    ax.annotate(f"reference: {streams_target} streams", (streams_target, 0), xytext=(-4, 4),
+                textcoords="offset points", xycoords=("data", "axes fraction"), ha="right", fontsize=9)
+    saturation = system.number("capacity.streams_at_saturation")
+    ax.axvline(saturation, color=charts.ACCENT, linestyle=(0, (1, 3)), linewidth=1)
+    ax.annotate("saturation", (saturation, 1), xytext=(-4, -14), textcoords="offset points",
+                xycoords=("data", "axes fraction"), ha="right", fontsize=9, color=charts.ACCENT)
+    ax.set_ylim(0, 2.5 * target_ms)
+    ax.set_xlim(0, max(x) + 2)
+    ax.set_xlabel(f"Concurrent streams per GPU ({system.get('audio.chunk_ms').format()} chunks; the batcher "
+                  f"saturates at {saturation:.0f})")
+    ax.set_ylabel("Word to text, end to end (ms)")
+    ax.set_title("Word-to-text latency against load (simulation)", loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(0, 0.92), fontsize=8)
+    title = "Word-to-text latency of the reference system against concurrent streams per GPU"
+    alt = (f"Line chart of simulated end-to-end word-to-text p50, p95 and p99 against streams per GPU, with the "
+           f"{target_ms:.0f} ms p95 target. The lines stay nearly flat from {x[0]} streams (p99 "
+           f"{found['latency_budget.e2e_p99_ms_at_lightest'].value:.0f} ms) until about "
+           f"{found['latency_budget.knee_streams'].value} streams, then bend upwards. At the reference "
+           f"{streams_target} streams p95 is {found['latency_budget.e2e_p95_ms_at_target'].value:.0f} ms and p99 "
+           f"{found['latency_budget.e2e_p99_ms_at_target'].value:.0f} ms; p95 stays within the target up to "
+           f"{found['latency_budget.max_streams_within_target'].value} streams, and at "
+           f"{found['latency_budget.heaviest_streams'].value} streams p99 reaches "
+           f"{found['latency_budget.e2e_p99_ms_at_heaviest'].value:.0f} ms; past {saturation:.1f} streams the queue "
+           f"grows without limit. The dashed sum of stage figures lies above the simulated p95 throughout.")
+    table = charts.to_csv(["streams", "p50_ms", "p95_ms", "p99_ms", "sum_of_stage_p95s_ms", "budget_sum_ms"],
+                          [[r["streams"], f"{r['p50']:.3f}", f"{r['p95']:.3f}", f"{r['p99']:.3f}",
+                            f"{r['sum_of_p95s']:.3f}", f"{r['budget_sum']:.3f}"] for r in rows])
+    chart_id = "latency-budget-vs-load"
+    return charts.Chart(chart_id, title, alt, charts.to_svg(fig, chart_id, title, alt), table)
 
 
 def _chart(partial: list[Stage], final: list[Stage], partial_target: float, final_target: float, silence: float,
