@@ -344,6 +344,9 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, step_s: float, baseli
          "%", "Share of results that must be late for the fast rule to fire on the latency SLI"),
         ("slo_alerts.latency_slow_bad_pct", rules.slow[2] * (1 - system.number("service_levels.latency_objective_pct") / 100) * 100,
          "%", "Share of results that must be late for the slow rule to fire on the latency SLI"),
+        ("slo_alerts.quietest_hour_streams", round(system.number("traffic.peak_concurrent_streams")
+                                                   * min(system.numbers("traffic.daily_profile"))), "streams",
+         "Concurrent streams at the quietest hour of the day"),
         ("slo_alerts.outage_exhaust_min", rules.window_days * 1440 * rules.allowed, "min",
          "Minutes of total outage that spend the whole 30-day budget"),
     ]
