@@ -3,12 +3,18 @@
 A simulation on assumed traffic, not a measurement. The SLI is the reference system's availability SLI: the share
 of stream-minutes served without a server-caused failure (slo.availability over service_levels.window_days). Time
 runs in steps of `step_s` seconds. In each step the fleet serves traffic.peak_concurrent_streams x the hour's
-traffic.daily_profile stream-minutes per minute, and three things spoil some of them:
+traffic.daily_profile stream-minutes per minute. The fleet is Chapter 6's: the admission lab's
+admission.fleet_gpus_for_tenth_of_budget GPUs at capacity.streams_per_gpu each, a new stream placed on the GPU with
+the most free slots, so every GPU carries an equal share of the streams. Four things spoil some stream-minutes:
 
   - background failures: a Poisson number of bad stream-minutes with mean `base_bad_fraction` of the step's total
     (an assumed steady burn well under the budget);
-  - blips: a Poisson number per day of single-GPU losses at uniform times, each cutting the streams of one GPU
-    (capacity.streams_per_gpu, or all streams if fewer) for a lognormal reconnection gap;
+  - refusals: sessions that find every slot of the fleet busy (Erlang's loss formula for the hour's offered load on
+    a fixed fleet), each charged the mean session length, sessions.mean_s, once (Chapter 11's rule);
+  - blips: a Poisson number per day of clean single-GPU losses at uniform times. Each of that GPU's streams resumes
+    on the fleet's headroom after its own lognormal gap. A gap within service_levels.reconnect_deadline_s is charged
+    as it lasts; a longer one is a failed reconnection and is charged max(gap, the mean remaining length of a session
+    in progress), as the chapter's pseudocode does. Only the gap is charged, never the minute it interrupted;
   - incidents: a scenario's extra bad fraction over a stated span (overlap with each step counted exactly).
 
 Alert rules are evaluated every step over trailing windows computed from cumulative sums. Four rule sets:
@@ -38,11 +44,12 @@ import numpy as np
 from macros.reference_system import ReferenceSystem
 
 from . import LabResult, charts, values
+from .admission import erlang_b
 
 TITLE = "SLO alerts: incidents replayed through multi-window burn-rate rules"
-DEPENDS = ()
+DEPENDS = ("admission",)
 PARAMS = {"seed": 11, "step_s": 10, "baseline_days": 30, "base_bad_fraction": 0.0002, "blips_per_day": 4,
-          "blip_gap_median_s": 20, "blip_gap_sigma": 0.8, "naive_window_min": 10, "incident_hour": 10,
+          "blip_gap_median_s": 2, "blip_gap_sigma": 0.6, "naive_window_min": 10, "incident_hour": 10,
           "noise_false_bad_pct": 0.1}
 QUICK_PARAMS = {**PARAMS, "step_s": 30, "baseline_days": 6}
 
@@ -82,11 +89,10 @@ class Rules:
         return max(self.fast[0], self.slow[0], self.ticket[0], self.naive_min)
 
 
-def scenarios(system: ReferenceSystem) -> list[Scenario]:
-    host = 1 / system.number("fleet.gpus_at_peak")
+def scenarios(gpus: int) -> list[Scenario]:
     return [
         Scenario("outage", "Total outage", 1.0, 15 * 60),
-        Scenario("gpu_host", "One GPU host's streams fail", host, 2 * 3600),
+        Scenario("gpu_host", "One GPU host in grey failure", 1 / gpus, 2 * 3600),
         Scenario("leak", "Slow leak", 0.008, 10 * 3600),
         Scenario("simmer", "Simmer", 0.0025, 4 * DAY_S),
         Scenario("restart", "Gateway restart, every stream reconnects", 1.0, 4),
@@ -113,19 +119,54 @@ def add_span(bad: np.ndarray, total: np.ndarray, step_s: float, start_s: float, 
             bad[i] += fraction * total[i] * overlap / step_s
 
 
-def spoiled(system: ReferenceSystem, total: np.ndarray, step_s: float, rng: np.random.Generator, *,
+def add_stream(bad: np.ndarray, step_s: float, start_s: float, duration_s: float) -> None:
+    """Charge one stream's [start, start + duration) as bad stream-minutes, counting partial steps exactly."""
+    end_s = start_s + duration_s
+    for i in range(int(start_s // step_s), min(int(math.ceil(end_s / step_s)), len(bad))):
+        overlap = min(end_s, (i + 1) * step_s) - max(start_s, i * step_s)
+        if overlap > 0:
+            bad[i] += overlap / 60
+
+
+def mean_remaining_s(system: ReferenceSystem) -> float:
+    """Mean remaining length of a session in progress: E[S^2] / 2E[S], for lognormal lengths mean x e^(sigma^2) / 2."""
+    return system.number("sessions.mean_s") * math.exp(system.number("sessions.lognormal_sigma") ** 2) / 2
+
+
+def refused_fraction_by_hour(system: ReferenceSystem, gpus: int) -> np.ndarray:
+    """Share of each hour's sessions that find every slot of the fleet busy (Erlang B on a fixed fleet)."""
+    slots = gpus * int(system.number("capacity.streams_per_gpu"))
+    peak = system.number("traffic.peak_concurrent_streams")
+    return np.array([erlang_b(slots, peak * share) for share in system.numbers("traffic.daily_profile")])
+
+
+def spoiled(system: ReferenceSystem, total: np.ndarray, step_s: float, rng: np.random.Generator, *, gpus: int,
             base_bad_fraction: float, blips_per_day: float, blip_gap_median_s: float,
-            blip_gap_sigma: float) -> np.ndarray:
-    """Bad stream-minutes per step from background failures and single-GPU blips."""
+            blip_gap_sigma: float) -> tuple[np.ndarray, dict]:
+    """Bad stream-minutes per step from background failures, refusals and clean single-GPU losses, and counts."""
     bad = rng.poisson(total * base_bad_fraction).astype(float)
+    mean_s = system.number("sessions.mean_s")
+    hours = ((np.arange(len(total)) * step_s) // 3600).astype(int) % 24
+    arrivals = total * 60 / mean_s                               # sessions per step: streams / mean length x step
+    refused = rng.poisson(arrivals * refused_fraction_by_hour(system, gpus)[hours])
+    refusal_bad = refused * mean_s / 60
+    bad += refusal_bad
+    deadline, remaining = system.number("service_levels.reconnect_deadline_s"), mean_remaining_s(system)
     span_s = len(total) * step_s
-    per_gpu = system.number("capacity.streams_per_gpu")
+    streams_cut = resumed = 0
     for at in np.sort(rng.uniform(0, span_s, rng.poisson(blips_per_day * span_s / DAY_S))):
         i = min(int(at // step_s), len(total) - 1)
-        streams = total[i] * 60 / step_s
-        gap = blip_gap_median_s * math.exp(blip_gap_sigma * rng.standard_normal())
-        add_span(bad, total, step_s, at, gap, min(1.0, per_gpu / streams))
-    return np.minimum(bad, total)
+        on_gpu = max(1, round(total[i] * 60 / step_s / gpus))
+        for gap in blip_gap_median_s * np.exp(blip_gap_sigma * rng.standard_normal(on_gpu)):
+            streams_cut += 1
+            if gap <= deadline:
+                resumed += 1
+                add_stream(bad, step_s, at, gap)
+            else:
+                add_stream(bad, step_s, at, max(gap, remaining))
+    stats = {"refused_sessions": int(refused.sum()), "refusal_bad": refusal_bad,
+             "streams_cut": streams_cut, "resumed": resumed}
+    return np.minimum(bad, total), stats
 
 
 # --- the rules -------------------------------------------------------------------------------------------------
@@ -162,7 +203,7 @@ def episodes(fire: np.ndarray) -> int:
 
 # --- the replay ------------------------------------------------------------------------------------------------
 
-def replay(system: ReferenceSystem, rules: Rules, scenario: Scenario, index: int, p: dict) -> dict:
+def replay(system: ReferenceSystem, rules: Rules, scenario: Scenario, index: int, p: dict, gpus: int) -> dict:
     step_s = p["step_s"]
     warm_s = rules.longest_min * 60 + DAY_S                       # every window full before the incident
     start_s = math.ceil(warm_s / DAY_S) * DAY_S + p["incident_hour"] * 3600
@@ -171,9 +212,9 @@ def replay(system: ReferenceSystem, rules: Rules, scenario: Scenario, index: int
     steps = int(span_s // step_s)
     rng = np.random.default_rng([p["seed"], index])
     total = traffic(system, steps, step_s)
-    bad = spoiled(system, total, step_s, rng, base_bad_fraction=p["base_bad_fraction"],
-                  blips_per_day=p["blips_per_day"], blip_gap_median_s=p["blip_gap_median_s"],
-                  blip_gap_sigma=p["blip_gap_sigma"])
+    bad, _ = spoiled(system, total, step_s, rng, gpus=gpus, base_bad_fraction=p["base_bad_fraction"],
+                     blips_per_day=p["blips_per_day"], blip_gap_median_s=p["blip_gap_median_s"],
+                     blip_gap_sigma=p["blip_gap_sigma"])
     extra = np.zeros(steps)
     add_span(extra, total, step_s, start_s, scenario.duration_s, scenario.bad_fraction)
     bad = np.minimum(bad + extra, total)
@@ -205,19 +246,25 @@ def budget_stream_minutes(system: ReferenceSystem) -> float:
     return system.number("traffic.mean_concurrent_streams") * minutes * (1 - system.number("slo.availability") / 100)
 
 
-def baseline(system: ReferenceSystem, rules: Rules, p: dict) -> dict[str, int]:
+def baseline(system: ReferenceSystem, rules: Rules, p: dict, gpus: int) -> dict:
     step_s = p["step_s"]
     warm_steps = int(math.ceil(rules.longest_min * 60 / DAY_S) * DAY_S // step_s)
     steps = warm_steps + int(p["baseline_days"] * DAY_S // step_s)
     rng = np.random.default_rng([p["seed"], 1000])
     total = traffic(system, steps, step_s)
-    bad = spoiled(system, total, step_s, rng, base_bad_fraction=p["base_bad_fraction"],
-                  blips_per_day=p["blips_per_day"], blip_gap_median_s=p["blip_gap_median_s"],
-                  blip_gap_sigma=p["blip_gap_sigma"])
+    bad, stats = spoiled(system, total, step_s, rng, gpus=gpus, base_bad_fraction=p["base_bad_fraction"],
+                         blips_per_day=p["blips_per_day"], blip_gap_median_s=p["blip_gap_median_s"],
+                         blip_gap_sigma=p["blip_gap_sigma"])
     fire, _ = firing(rules, bad, total, step_s)
     counted = {rule: episodes(f[warm_steps:]) for rule, f in fire.items()}
-    counted["budget_pct"] = 100 * bad[warm_steps:].sum() / budget_stream_minutes(system) * (
-        system.number("service_levels.window_days") / p["baseline_days"])
+    scale = 100 / budget_stream_minutes(system) * system.number("service_levels.window_days") / p["baseline_days"]
+    counted["budget_pct"] = bad[warm_steps:].sum() * scale
+    counted["refusal_budget_pct"] = stats["refusal_bad"][warm_steps:].sum() * scale
+    counted["resumed_pct"] = 100 * stats["resumed"] / max(stats["streams_cut"], 1)
+    naive = fire["naive"][warm_steps:]
+    starts = np.nonzero(naive[1:] & ~naive[:-1])[0] + 1
+    hour = ((starts + warm_steps) * step_s // 3600) % 24
+    counted["naive_night_pct"] = 100 * np.count_nonzero((hour >= 22) | (hour < 7)) / max(len(starts), 1)
     return counted
 
 
@@ -244,6 +291,12 @@ def probe_values(system: ReferenceSystem, noise_false_bad_pct: float) -> list[tu
     tolerance = n("wer_tolerance_relative_pct") / 100
     z = _normal_quantile(1 - noise_false_bad_pct / 100)
     words = (z / tolerance) ** 2 * (1 - baseline) / baseline
+    set_words = n("probe_set_words")
+    set_min = set_words / n("probe_words_per_min")
+    streams = math.ceil(set_min / interval)
+    false_bad = lambda w: 50 * math.erfc(tolerance * math.sqrt(w * baseline / (1 - baseline)) / math.sqrt(2))  # noqa: E731
+    peak = system.number("traffic.peak_concurrent_streams")
+    quietest = peak * min(system.numbers("traffic.daily_profile"))
     fast_long, _, fast_burn = (n("fast_page_long_min"), n("fast_page_short_min"), n("fast_page_burn_rate"))
     probes_fast_long = fast_long / interval
     return [
@@ -263,6 +316,17 @@ def probe_values(system: ReferenceSystem, noise_false_bad_pct: float) -> list[tu
         ("slo_alerts.probe.words_for_noise", round(words, -2), "words",
          f"Words per probe so that binomial noise alone fails at most {noise_false_bad_pct}% of probes (a lower bound)"),
         ("slo_alerts.probe.noise_false_bad_pct", noise_false_bad_pct, "%", "Share of probes noise alone may fail"),
+        ("slo_alerts.probe.set_minutes", set_min, "min", "Speech in one pass over the probe set, at read-speech pace"),
+        ("slo_alerts.probe.parallel_streams", streams, "streams",
+         "Probe streams run in parallel so that one pass over the set finishes within the probe interval"),
+        ("slo_alerts.probe.share_of_peak_pct", 100 * streams / peak, "%", "Probe streams as a share of peak streams"),
+        ("slo_alerts.probe.share_of_quietest_pct", 100 * streams / quietest, "%",
+         "Probe streams as a share of the quietest hour's streams"),
+        ("slo_alerts.probe.set_false_bad_pct", false_bad(set_words), "%",
+         "Share of probes binomial noise alone fails on the probe set (a lower bound)"),
+        ("slo_alerts.probe.small_set_words", 5000, "words", "A probe of a few hundred read utterances, for contrast"),
+        ("slo_alerts.probe.small_set_false_bad_pct", false_bad(5000), "%",
+         "Share of probes binomial noise alone fails on 5,000 words"),
     ]
 
 
@@ -287,15 +351,17 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, step_s: float, baseli
              blips_per_day=blips_per_day, blip_gap_median_s=blip_gap_median_s, blip_gap_sigma=blip_gap_sigma,
              incident_hour=incident_hour)
     rules = Rules.from_reference(system, naive_window_min)
+    gpus = int(deps["admission"].value("admission.fleet_gpus_for_tenth_of_budget").value)
     found: list[tuple] = []
     replays = {}
-    for index, scenario in enumerate(scenarios(system)):
-        r = replay(system, rules, scenario, index, p)
+    for index, scenario in enumerate(scenarios(gpus)):
+        r = replay(system, rules, scenario, index, p, gpus)
         replays[scenario.id] = r
         key = f"slo_alerts.{scenario.id}"
         found += [
             (f"{key}.burn_rate", scenario.bad_fraction / rules.allowed, "1", f"{scenario.label}: burn rate while it lasts"),
             (f"{key}.duration_min", scenario.duration_s / 60, "min", f"{scenario.label}: duration"),
+            (f"{key}.duration", _duration_text(scenario.duration_s / 60), "text", f"{scenario.label}: duration"),
             (f"{key}.bad_pct", 100 * scenario.bad_fraction, "%", f"{scenario.label}: share of stream-minutes failed"),
             (f"{key}.budget_spent_pct", round(r["budget_pct_total"], 2), "%",
              f"{scenario.label}: share of the 30-day error budget the incident spends"),
@@ -316,15 +382,59 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, step_s: float, baseli
                 (f"{key}.{rule}.budget_at_detect_pct", round(hit["budget_at_detect_pct"], 2), "%",
                  f"{what}: share of the 30-day budget the incident had spent at detection"),
             ]
-    quiet = baseline(system, rules, p)
+    quiet = baseline(system, rules, p, gpus)
     for rule in RULES:
         found.append((f"slo_alerts.false_alarms.{rule}", quiet[rule], "alerts",
                       f"{RULE_LABELS[rule]}: alert episodes in {baseline_days:g} incident-free days"))
+        noun = "ticket" if rule == "mw_ticket" else "page"
+        found.append((f"slo_alerts.false_alarms.{rule}_text",
+                      f"no false {noun}" if quiet[rule] == 0 else f"{quiet[rule]} false {noun}s", "text",
+                      f"{RULE_LABELS[rule]}: false alarms in {baseline_days:g} incident-free days, in words"))
+    slots = gpus * int(system.number("capacity.streams_per_gpu"))
+    peak = system.number("traffic.peak_concurrent_streams")
+    mean = system.number("traffic.mean_concurrent_streams")
+    quietest = peak * min(system.numbers("traffic.daily_profile"))
+    fast_pct = rules.fast[0] * rules.fast[2] / (rules.window_days * 1440) * 100
     found += [
+        ("slo_alerts.fleet_gpus", gpus, "GPUs", "The fleet replayed: Chapter 6's admission.fleet_gpus_for_tenth_of_budget"),
+        ("slo_alerts.fleet_one_in", gpus, "1", "Each GPU carries one stream in this many (equal shares by placement)"),
+        ("slo_alerts.fleet_slots", slots, "slots", "Stream slots in the fleet (GPUs x capacity.streams_per_gpu)"),
+        ("slo_alerts.host_streams_at_peak", peak / gpus, "streams", "Streams on one GPU at the peak hour"),
+        ("slo_alerts.free_slots_after_host_loss",
+         math.floor(slots - system.number("capacity.streams_per_gpu") - peak * (gpus - 1) / gpus), "slots",
+         "Free slots on the other GPUs at the peak hour for the streams of one GPU that dies cleanly"),
+        ("slo_alerts.baseline_refusal_budget_pct", round(quiet["refusal_budget_pct"], 2), "%",
+         "Share of a 30-day budget spent on refusals (Erlang B, each charged the mean session), incident-free replay"),
+        ("slo_alerts.blip_resumed_pct", round(quiet["resumed_pct"], 1), "%",
+         "Streams cut by a clean single-GPU loss that resume within the reconnection deadline"),
+        ("slo_alerts.mean_remaining_s", mean_remaining_s(system), "s",
+         "Mean remaining length of a session in progress, charged to a stream that never resumes"),
+        ("slo_alerts.naive_night_pct", round(quiet["naive_night_pct"]), "%",
+         "Share of the naive rule's false alarms that start between 22:00 and 07:00"),
+        ("slo_alerts.naive_per_day", quiet["naive"] / baseline_days, "1", "Naive-rule false alarms a day"),
+        ("slo_alerts.budget_stream_minutes_approx", round(budget_stream_minutes(system), -2), "stream-minutes",
+         "The 30-day error budget in stream-minutes, to the nearest hundred"),
+        ("slo_alerts.fast_budget_at_peak_pct", fast_pct * peak / mean, "%",
+         "Share of the budget a burn at the fast threshold spends in the fast rule's long window in the busy hour"),
+        ("slo_alerts.fast_budget_at_quietest_pct", fast_pct * quietest / mean, "%",
+         "The same at the quietest hour"),
+        ("slo_alerts.ticket_days", rules.ticket[0] / 1440, "days", "Long window of the ticket rule, in days"),
+        *((f"slo_alerts.window.{name}", _window_text(minutes), "text", f"The {name.replace('_', ' ')} window, in words")
+          for name, minutes in (("fast_long", rules.fast[0]), ("fast_short", rules.fast[1]), ("slow_long", rules.slow[0]),
+                                ("slow_short", rules.slow[1]), ("ticket_long", rules.ticket[0]),
+                                ("ticket_short", rules.ticket[1]))),
+        ("slo_alerts.headroom_gpus", gpus - system.number("fleet.gpus_at_peak"), "GPUs",
+         "GPUs in Chapter 6's fleet beyond the Little's-law figure (fleet.gpus_at_peak)"),
+        ("slo_alerts.headroom_usd_per_month", (gpus - system.number("fleet.gpus_at_peak"))
+         * system.number("prices.gpu_instance_usd_per_hour") * 24 * rules.window_days, "USD",
+         "Those GPUs held for a whole window at the assumed instance price"),
+        ("slo_alerts.availability_budget_pct", 100 * rules.allowed, "%", "The availability SLO's budget"),
+        ("slo_alerts.latency_budget_pct", 100 - system.number("service_levels.latency_objective_pct"), "%",
+         "A latency SLO's budget at the 95% event objective"),
         ("slo_alerts.baseline_days", baseline_days, "days", "Length of the incident-free replay"),
         ("slo_alerts.baseline_budget_pct", round(quiet["budget_pct"], 1), "%",
          "Share of a 30-day budget that background failures and blips spend (incident-free replay, scaled to 30 days)"),
-        ("slo_alerts.blips_per_day", blips_per_day, "blips/day", "Single-GPU losses per day in the replay"),
+        ("slo_alerts.blips_per_day", blips_per_day, "1", "Single-GPU losses per day in the replay"),
         ("slo_alerts.blip_gap_median_s", blip_gap_median_s, "s", "Median reconnection gap of a blip"),
         ("slo_alerts.base_bad_pct", 100 * base_bad_fraction, "%", "Background share of stream-minutes failed"),
         ("slo_alerts.step_s", step_s, "s", "Evaluation step of the rules"),
@@ -359,6 +469,26 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, step_s: float, baseli
     chart_windows = _chart_windows(replays["gpu_host"], rules, step_s, found)
     chart_detection = _chart_detection(curve, rules, found)
     return LabResult(values(*found), (chart_windows, chart_detection))
+
+
+def _window_text(minutes: float) -> str:
+    """A rule's window in its natural unit: "5 min", "1 h", "3 days"."""
+    if minutes >= 1440 and minutes % 1440 == 0:
+        return f"{minutes / 1440:g} days" if minutes > 1440 else "1 day"
+    if minutes >= 60 and minutes % 60 == 0:
+        return f"{minutes / 60:g} h"
+    return f"{minutes:g} min"
+
+
+def _duration_text(minutes: float) -> str:
+    """A scenario's length in its natural unit: "4 s", "15 min", "2 h", "4 days"."""
+    if minutes < 1:
+        return f"{round(minutes * 60):g} s"
+    if minutes < 120:
+        return f"{minutes:g} min"
+    if minutes < 48 * 60:
+        return f"{round(minutes / 60, 1):g} h"
+    return f"{round(minutes / 1440, 1):g} days"
 
 
 def _minutes_text(minutes: float) -> str:
@@ -409,14 +539,21 @@ def _chart_windows(r: dict, rules: Rules, step_s: float, found: list[tuple]) -> 
     ax.set_xlim(hours[0], hours[-1])
     ax.set_xlabel("Hours from the start of the incident")
     ax.set_ylabel("Burn rate (log scale)")
-    ax.set_title("One GPU host's streams fail for two hours: burn rate by window", loc="left")
+    ax.set_title("One GPU host in grey failure for two hours: burn rate by window", loc="left")
     ax.legend(fontsize=7.5, loc="upper right", ncols=4)
     g = dict((k, v) for k, v, *_ in found)
+
+    def crossed(minutes: float) -> str:
+        above = np.nonzero(r["burn"][minutes][first:] >= rules.fast[2])[0]
+        return _minutes_text((above[0] + 1) * step_s / 60) if len(above) else "never"
+
     title = "Burn rate over four windows during a replayed incident, and when each rule fires"
     alt = (f"Burn rate on a log scale from one hour before to six hours after the end of an incident in which "
-           f"one GPU host's streams fail for two hours, a burn rate of {g['slo_alerts.gpu_host.burn_rate']:.0f}. "
-           f"The 5-minute window jumps over the fast threshold of {rules.fast[2]:g} at once and the 1-hour window "
-           f"follows, so the multiwindow page fires after {g['slo_alerts.gpu_host.mw_page.detect']} and stops "
+           f"one GPU host in grey failure fails its streams for two hours, a burn rate of "
+           f"{g['slo_alerts.gpu_host.burn_rate']:.0f}. The 5-minute window rises above the fast threshold of "
+           f"{rules.fast[2]:g} within {crossed(rules.fast[1])}, the 30-minute window after {crossed(rules.slow[1])} "
+           f"and the 1-hour window after {crossed(rules.fast[0])}, so the multiwindow page fires after "
+           f"{g['slo_alerts.gpu_host.mw_page.detect']} and stops "
            f"{g['slo_alerts.gpu_host.mw_page.reset']} after the incident ends. The rule with long windows only "
            f"fires at the same moment but keeps firing for {g['slo_alerts.gpu_host.long_only.reset']} after the "
            f"end, because the 6-hour window stays above its threshold. The multiwindow page also stops late, "

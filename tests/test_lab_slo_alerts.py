@@ -32,9 +32,10 @@ def test_the_rules_spend_the_workbooks_budget_shares(result):
 
 
 def test_detection_follows_long_window_times_threshold_over_burn(result):
-    # 40x burn: the fast page fires when the 1 h window reaches 14.4, after 60 x 14.4 / 40 = 21.6 min (less the
-    # background the window already holds, and rounded to the step)
-    assert 19 <= v(result, "slo_alerts.gpu_host.mw_page.detect_min") <= 22.5
+    # one GPU in 28 (Chapter 6's fleet): burn 1000 / 28 = 35.7; the fast page fires when the 1 h window reaches 14.4,
+    # after 60 x 14.4 / 35.7 = 24.2 min (less the background the window already holds, and rounded to the step)
+    assert v(result, "slo_alerts.fleet_gpus") == 28
+    assert 21.5 <= v(result, "slo_alerts.gpu_host.mw_page.detect_min") <= 24.5
     assert v(result, "slo_alerts.outage.mw_page.detect_min") <= 1.5
     assert v(result, "slo_alerts.curve.outage_fast_detect_s") == pytest.approx(51.84, abs=0.1)
 
@@ -53,12 +54,26 @@ def test_only_the_naive_rule_raises_false_alarms(result):
     assert v(result, "slo_alerts.false_alarms.mw_ticket") == 0
 
 
+def test_the_baseline_follows_the_chapters_counting_rules(result):
+    # a clean host loss resumes onto Chapter 6's headroom; gaps past the deadline are charged the remaining session
+    assert v(result, "slo_alerts.free_slots_after_host_loss") > v(result, "slo_alerts.host_streams_at_peak")
+    assert v(result, "slo_alerts.blip_resumed_pct") > 99
+    assert v(result, "slo_alerts.mean_remaining_s") == pytest.approx(240 * np.e / 2)
+    # refusals on the 28-GPU fleet stay well inside the budget, each charged a whole mean session
+    assert v(result, "slo_alerts.baseline_refusal_budget_pct") < 10
+    assert v(result, "slo_alerts.false_alarms.mw_page_text") == "no false page"
+    assert v(result, "slo_alerts.restart.duration") == "4 s"
+
+
 def test_the_probe_arithmetic(result):
     assert v(result, "slo_alerts.probe.per_window") == 2880
     assert v(result, "slo_alerts.probe.max_burn_rate") == pytest.approx(100)
     assert v(result, "slo_alerts.probe.fast_page_needs_bad") == 1               # one noisy probe would page
     assert v(result, "slo_alerts.probe.threshold_wer_pct") == pytest.approx(7.7)
     assert 12000 < v(result, "slo_alerts.probe.words_for_noise") < 13500
+    # one pass over the 13,000-word set is some 76 min of read speech: six parallel streams to finish in 15 min
+    assert v(result, "slo_alerts.probe.parallel_streams") == 6
+    assert v(result, "slo_alerts.probe.set_false_bad_pct") < 0.1 < 2 < v(result, "slo_alerts.probe.small_set_false_bad_pct")
 
 
 def test_the_charts_state_their_findings(result):
