@@ -54,6 +54,7 @@ LABS: dict[str, str] = {
     "metering": "labs.metering",
     "cost_attack": "labs.cost_attack",
     "retention": "labs.retention",
+    "slo_alerts": "labs.slo_alerts",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
