@@ -47,6 +47,7 @@ LABS: dict[str, str] = {
     "chunk_size": "labs.chunk_size",
     "ingest_cpu": "labs.ingest_cpu",
     "framing": "labs.framing",
+    "warm_pool": "labs.warm_pool",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
