@@ -236,6 +236,33 @@ def simulate_mornings(system: ReferenceSystem, *, seed: int, mornings: int, star
     }
 
 
+def residual_open_share(t_s: float, mean_s: float, sigma: float) -> float:
+    """Share of the streams open at a moment that are still open t seconds later, for lognormal session lengths
+    (the equilibrium residual life, E[(L - t)+] / E[L])."""
+    if t_s <= 0:
+        return 1.0
+    mu = lognormal_mu(mean_s, sigma, mean=True)
+
+    def phi(z: float) -> float:
+        return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+    tail = mean_s * phi((mu + sigma * sigma - math.log(t_s)) / sigma) - t_s * phi((mu - math.log(t_s)) / sigma)
+    return max(tail / mean_s, 0.0)
+
+
+def node_drain_s(quantile: float, streams: int, mean_s: float, sigma: float) -> float:
+    """Time by which all `streams` independent streams of a full GPU have ended on their own with probability
+    `quantile`: the t at which (1 - R(t)) ** streams = quantile, by bisection."""
+    low, high = 1.0, 1e6
+    for _ in range(200):
+        mid = (low + high) / 2
+        if (1 - residual_open_share(mid, mean_s, sigma)) ** streams < quantile:
+            low = mid
+        else:
+            high = mid
+    return high
+
+
 def daily_cost(system: ReferenceSystem, pool: int = 0) -> dict:
     """Hour-by-hour fleet for one region and its cost per audio hour under three purchase mixes."""
     n = system.number
@@ -256,6 +283,7 @@ def daily_cost(system: ReferenceSystem, pool: int = 0) -> dict:
     cold_h = (n("scaling.node_provision_median_s") + n("scaling.model_ready_median_s")) / 3600
     interruptions = n("scaling.spot_interruptions_per_gpu_day") * upper / 24
     egress_gb = n("scaling.result_bytes_per_s") * audio_hours * 3600 / 1e9
+    backhaul_gb_per_audio_hour = n("audio.base64_bytes_per_second") * 3600 / 1e9
     out = {"fleet": fleet, "pool_hours": len(rising), "audio_hours": audio_hours, "gpu_hours": gpu_hours, "base": base, "upper": upper,
            "interruptions": interruptions, "egress_gb": egress_gb, "regions": {}}
     us_price = n("regional_costs.us_on_demand_usd_per_hour")
@@ -273,6 +301,7 @@ def daily_cost(system: ReferenceSystem, pool: int = 0) -> dict:
             "committed": mixed / audio_hours,
             "spot": spot_mix / audio_hours,
             "egress": egress / audio_hours,
+            "backhaul": backhaul_gb_per_audio_hour * n("regional_costs.inter_region_usd_per_gb"),
         }
     return out
 
@@ -398,6 +427,18 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
              f"{label}: internet egress of results per audio hour"),
         ]
     us = cost["regions"]["us"]
+    found.append(("warm_pool.backhaul_usd_per_audio_hour", round(us["backhaul"], 4), "USD/h",
+                  "Inter-region transfer of one audio hour carried to another region as base64 JSON"))
+    found.append(("warm_pool.backhaul_share_pct", round(100 * us["backhaul"] / us["on_demand"], 1), "%",
+                  "That transfer as a share of the all-on-demand cost per audio hour in US East"))
+    mean_s, sigma = n("sessions.mean_s"), n("sessions.lognormal_sigma")
+    per_gpu = int(n("capacity.streams_per_gpu"))
+    for label, notice in (("aws", 120), ("gcp", 30)):
+        found.append((f"warm_pool.open_after_{label}_notice_pct", round(100 * residual_open_share(notice, mean_s, sigma)),
+                      "%", f"Streams of a GPU still open when a {notice} s interruption notice runs out"))
+    for q in (50, 95):
+        found.append((f"warm_pool.node_drain_p{q}_min", round(node_drain_s(q / 100, per_gpu, mean_s, sigma) / 60),
+                      "min", f"Minutes until a full GPU's streams have all ended on their own, {q}th percentile"))
     found.append(("warm_pool.egress_share_pct", round(100 * us["egress"] / us["on_demand"], 1), "%",
                   "Egress as a share of the all-on-demand cost per audio hour"))
     found.append(("warm_pool.spot_saving_pct", round(100 * (1 - us["spot"] / us["on_demand"]), 1), "%",
