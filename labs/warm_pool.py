@@ -29,8 +29,9 @@ Results per pool kind and size: the share of sessions refused over the ramp (mea
 minute, and GPU-hours. The smallest pool whose refused share is within scaling.refusal_target_pct is the answer.
 
 The daily cost model (deterministic arithmetic on the reference system): hour by hour, the mean concurrent streams
-(Little's law on the hour's arrival rate) need ceil(streams / (streams_per_gpu x target utilisation)) GPUs, plus
-the running warm pool in the hours it is scheduled (those the profile rises into, and the surge hours). The committed layer is the day's minimum; the rest is on demand or on Spot. Spot GPUs are
+(Little's law on the hour's arrival rate) need ceil(streams / (streams_per_gpu x target utilisation)) GPUs. The
+default's stopped pool bills only disks, which are left out (daily_cost can add a running pool in the hours the
+profile rises into and the surge hours). The committed layer is the day's minimum; the rest is on demand or on Spot. Spot GPUs are
 interrupted at scaling.spot_interruptions_per_gpu_day; each interruption bills a replacement's cold start twice
 over. Egress is the downlink of results; audio in is free. Prices per region are the reference system's US price
 times the region's factor.
