@@ -47,6 +47,11 @@ LABS: dict[str, str] = {
     "chunk_size": "labs.chunk_size",
     "ingest_cpu": "labs.ingest_cpu",
     "framing": "labs.framing",
+    "hot_swap": "labs.hot_swap",
+    "build_buy": "labs.build_buy",
+    "admission": "labs.admission",
+    "async_jobs": "labs.async_jobs",
+    "metering": "labs.metering",
     "warm_pool": "labs.warm_pool",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.

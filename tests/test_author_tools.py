@@ -333,3 +333,12 @@ def test_a_term_with_an_apostrophe_gets_its_glossary_back_link(tmp_path):
     assert result.ok, result.log
     entry = lxml_html.fromstring(result.html("glossary")).get_element_by_id("term-littles-law").getnext()
     assert "Used in: Chapter 1" in entry.text_content()
+
+
+def test_an_acronym_in_a_cited_title_is_not_a_bare_use():
+    article = lxml_html.fromstring('<article><p>Text.</p><ol class="references"><li>“Streaming ASR.” A paper.</li>'
+                                   '</ol></article>')
+    page = BuiltPage("docs/one.md", "# One\n\nText.\n", article, True)
+    assert bare_acronyms(page, {"ASR"}) == []
+    article = lxml_html.fromstring('<article><p>Streaming ASR.</p></article>')
+    assert bare_acronyms(BuiltPage("docs/one.md", "Streaming ASR.\n", article, True), {"ASR"})

@@ -138,7 +138,8 @@ def _terms_and_bare_text(element: HtmlElement, inside: bool = False) -> Iterator
     """In reading order: ("term", key) where a term() is, ("text", text) for prose an acronym may be bare in."""
     if element.get("data-term") and "term" in (element.get("class") or "").split():
         yield "term", element.get("data-term", "")
-    inside = inside or element.tag in NOT_BARE
+    # A source's title in the generated reference list is the source's wording, not the chapter's.
+    inside = inside or element.tag in NOT_BARE or (element.tag == "ol" and "references" in element.get("class", ""))
     if element.text and isinstance(element.tag, str) and not inside:
         yield "text", element.text
     for child in element:
