@@ -27,14 +27,23 @@ The ramp (a seeded discrete-event simulation, repeated over `mornings` independe
     ends; running warm GPUs are billed all the time, stopped ones not at all (their disks are left out).
 Results per pool kind and size: the share of sessions refused over the ramp (mean over mornings), the worst
 minute, and GPU-hours. The smallest pool whose refused share is within scaling.refusal_target_pct is the answer.
+The sweep runs at `sweep_target` (a high slot target, where pools matter most) for both pool kinds and both signal
+ages, and once more for stopped pools at the reference target (scaling.target_slot_utilisation): the smallest
+stopped pool within target there is the default the chapter recommends, and its no-pool point is the control.
 
-The daily cost model (deterministic arithmetic on the reference system): hour by hour, the mean concurrent streams
-(Little's law on the hour's arrival rate) need ceil(streams / (streams_per_gpu x target utilisation)) GPUs. The
-default's stopped pool bills only disks, which are left out (daily_cost can add a running pool in the hours the
-profile rises into and the surge hours). The committed layer is the day's minimum; the rest is on demand or on Spot. Spot GPUs are
+The daily cost model (deterministic arithmetic on the reference system, AWS g6.xlarge list prices of November 2026):
+hour by hour, the mean concurrent streams (Little's law on the hour's arrival rate) need
+ceil(streams / (streams_per_gpu x target utilisation)) GPUs. The default's stopped pool bills only disks, which are
+left out (daily_cost can add a running pool in the hours the profile rises into and the surge hours). The committed
+layer is the day's minimum; the rest is on demand or on Spot. The Spot layer is spread over
+scaling.spot_capacity_pools pools, and on-demand fallback GPUs as many as the largest pool's share
+(ceil(spot GPUs / pools)) run idle in every hour Spot runs, so one pool's loss has somewhere to go. Spot GPUs are
 interrupted at scaling.spot_interruptions_per_gpu_day; each interruption bills a replacement's cold start twice
-over. Egress is the downlink of results; audio in is free. Prices per region are the reference system's US price
-times the region's factor.
+over. Network: egress of results to the internet, plus the Global Accelerator premium on the dominant direction,
+which for speech is the audio coming in (audio.bytes_per_second of binary frames), plus its fixed hourly fee.
+Prices per region are the US price times the region's factor; Spot factors are per region. The hourly model is
+not the simulated fleet: it knows nothing of surges and cold starts, so the lab also reports both over the
+simulated window.
 """
 from __future__ import annotations
 
@@ -55,7 +64,7 @@ QUICK_PARAMS = {"seed": 20261130, "mornings": 2, "start_hour": 7, "end_hour": 10
                 "lags_s": [30, 120], "headroom_target": 0.75, "sweep_target": 0.9}
 
 KINDS = ("running", "stopped")
-REGIONS = (("us", "US East"), ("eu", "EU West"), ("ap", "Asia Pacific (Tokyo)"))
+REGIONS = (("us", "US East"), ("eu", "EU (Frankfurt)"), ("ap", "Asia Pacific (Tokyo)"))
 
 
 def lognormal_mu(median_or_mean: float, sigma: float, *, mean: bool) -> float:
@@ -284,25 +293,40 @@ def daily_cost(system: ReferenceSystem, pool: int = 0) -> dict:
     cold_h = (n("scaling.node_provision_median_s") + n("scaling.model_ready_median_s")) / 3600
     interruptions = n("scaling.spot_interruptions_per_gpu_day") * upper / 24
     egress_gb = n("scaling.result_bytes_per_s") * audio_hours * 3600 / 1e9
-    backhaul_gb_per_audio_hour = n("audio.base64_bytes_per_second") * 3600 / 1e9
-    out = {"fleet": fleet, "pool_hours": len(rising), "audio_hours": audio_hours, "gpu_hours": gpu_hours, "base": base, "upper": upper,
-           "interruptions": interruptions, "egress_gb": egress_gb, "regions": {}}
+    audio_gb_per_audio_hour = n("audio.bytes_per_second") * 3600 / 1e9   # binary frames (decisions #9)
+    audio_in_gb = audio_gb_per_audio_hour * audio_hours
+    pools = int(n("scaling.spot_capacity_pools"))
+    fallback = [math.ceil((f - base) / pools) for f in fleet]   # idle on-demand GPUs for the largest Spot pool
+    fallback_hours = sum(fallback)
+    out = {"fleet": fleet, "pool_hours": len(rising), "audio_hours": audio_hours, "gpu_hours": gpu_hours, "base": base,
+           "upper": upper, "fallback": fallback, "fallback_hours": fallback_hours, "interruptions": interruptions,
+           "egress_gb": egress_gb, "audio_in_gb": audio_in_gb, "regions": {}}
     us_price = n("regional_costs.us_on_demand_usd_per_hour")
     for region, _ in REGIONS:
         price = us_price * (1.0 if region == "us" else n(f"regional_costs.{region}_price_factor"))
         committed = price * n("regional_costs.committed_price_factor")
-        spot = price * n("regional_costs.spot_price_factor")
+        spot = price * n(f"regional_costs.{region}_spot_factor")
         egress = egress_gb * n("regional_costs.internet_egress_usd_per_gb")
-        on_demand = gpu_hours * price + egress
-        mixed = base * 24 * committed + upper * price + egress
-        spot_mix = base * 24 * committed + upper * spot + interruptions * cold_h * (price + spot) + egress
+        # Global Accelerator: premium on the dominant direction (audio in beats results out) plus the fixed fee
+        accelerator = (max(audio_in_gb, egress_gb) * n(f"regional_costs.{region}_accelerator_usd_per_gb")
+                       + 24 * n("regional_costs.accelerator_usd_per_hour"))
+        network = egress + accelerator
+        on_demand = gpu_hours * price + network
+        mixed = base * 24 * committed + upper * price + network
+        spot_gpu = base * 24 * committed + upper * spot + interruptions * cold_h * (price + spot)
+        spot_mix = spot_gpu + fallback_hours * price + network
         out["regions"][region] = {
             "price": price,
+            "spot_factor": n(f"regional_costs.{region}_spot_factor"),
+            "gpu_on_demand": gpu_hours * price / audio_hours,
             "on_demand": on_demand / audio_hours,
             "committed": mixed / audio_hours,
             "spot": spot_mix / audio_hours,
+            "spot_no_fallback": (spot_gpu + network) / audio_hours,
             "egress": egress / audio_hours,
-            "backhaul": backhaul_gb_per_audio_hour * n("regional_costs.inter_region_usd_per_gb"),
+            "accelerator": accelerator / audio_hours,
+            "network": network / audio_hours,
+            "backhaul": audio_gb_per_audio_hour * n("regional_costs.inter_region_usd_per_gb"),
         }
     return out
 
@@ -325,9 +349,17 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
     headroom = simulate_mornings(system, seed=seed, mornings=mornings, start_hour=start_hour, end_hour=end_hour,
                                  kind="running", pool=0, lag_s=fast, target=headroom_target)
 
+    # stopped pools at the reference slot target: the default's sweep, with its no-pool point as the control
+    reference = {pool: simulate_mornings(system, seed=seed, mornings=mornings, start_hour=start_hour, end_hour=end_hour,
+                                         kind="stopped", pool=pool, lag_s=fast)
+                 for pool in pool_sizes}
+    within_reference = [p for p in pool_sizes if reference[p]["refused_pct"] <= target_pct]
+    chosen_stopped_default = min(within_reference) if within_reference else -1
     default_pool = int(system.number("scaling.stopped_pool_gpus"))
-    default = simulate_mornings(system, seed=seed, mornings=mornings, start_hour=start_hour, end_hour=end_hour,
-                                kind="stopped", pool=default_pool, lag_s=fast)
+    default = reference[default_pool] if default_pool in reference else simulate_mornings(
+        system, seed=seed, mornings=mornings, start_hour=start_hour, end_hour=end_hour, kind="stopped",
+        pool=default_pool, lag_s=fast)
+    control = reference[none_key(pool_sizes)]
 
     def smallest(kind: str, lag: float) -> int:
         within = [p for p in pool_sizes if grid[(kind, lag, p)]["refused_pct"] <= target_pct]
@@ -342,6 +374,9 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
     stopped_pool = grid[("stopped", fast, chosen_stopped if chosen_stopped >= 0 else max(pool_sizes))]
     cost = daily_cost(system, 0)  # the default's stopped pool bills disks only, left out
     n = system.number
+    profile = system.numbers("traffic.daily_profile")
+    sessions_per_day = sum(profile) * 3600 * n("traffic.peak_session_arrivals_per_s")
+    model_window = sum(cost["fleet"][int(start_hour):int(end_hour)])
     cold_median_s = n("scaling.node_provision_median_s") + n("scaling.model_ready_median_s")
 
     found = [
@@ -350,6 +385,10 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
          "Part of the day simulated (region time)"),
         ("warm_pool.sessions_per_morning", round(none["sessions"]), "sessions",
          "Sessions arriving in the simulated window (mean over mornings)"),
+        ("warm_pool.sessions_per_day", round(sessions_per_day), "sessions",
+         "Sessions arriving over the whole day (the daily profile at the reference arrival rate)"),
+        ("warm_pool.morning_share_pct", round(100 * none["sessions"] / sessions_per_day, 1), "%",
+         "The simulated window's share of the day's sessions, and so of the day's error budget"),
         ("warm_pool.fast_lag_s", fast, "s", "Age of the concurrent-streams signal the fast autoscaler reads"),
         ("warm_pool.slow_lag_s", slow, "s", "Age of the signal a slow autoscaler reads (a smoothed or derived metric)"),
         ("warm_pool.stopped_activation_s", n("scaling.stopped_activation_s"), "s",
@@ -388,7 +427,14 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
         ("warm_pool.sweep_target_pct", round(100 * sweep_target), "%", "Slot target of the autoscaler in the pool sweep"),
         ("warm_pool.default_target_pct", round(100 * system.number("scaling.target_slot_utilisation")), "%",
          "Slot target of the default strategy (the reference system's)"),
-        ("warm_pool.default_pool", default_pool, "GPUs", "Stopped warm instances of the default strategy"),
+        ("warm_pool.default_pool", default_pool, "GPUs",
+         "Stopped warm instances of the default strategy (the reference system's scaling.stopped_pool_gpus)"),
+        ("warm_pool.chosen_stopped_default", chosen_stopped_default, "GPUs",
+         "Smallest stopped pool within the refusal target at the reference slot target, fast signal (-1: none)"),
+        ("warm_pool.refused_pct_control", round(control["refused_pct"], 3), "%",
+         "Sessions refused with no pool at the reference slot target, fast signal: the default's control"),
+        ("warm_pool.gpu_hours_control", round(control["gpu_hours"], 1), "GPU-h",
+         "GPU-hours billed over the window with no pool at the reference slot target"),
         ("warm_pool.refused_pct_default", round(default["refused_pct"], 3), "%",
          "Sessions refused with the default: a stopped pool and the reference slot target, fast signal"),
         ("warm_pool.gpu_hours_default", round(default["gpu_hours"], 1), "GPU-h",
@@ -413,6 +459,25 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
         ("warm_pool.spot_interruptions_per_day", round(cost["interruptions"], 1), "interruptions",
          "Spot interruptions a day on the GPUs above the committed layer"),
         ("warm_pool.egress_gb_per_day", round(cost["egress_gb"], 1), "GB", "Result bytes sent to clients a day"),
+        ("warm_pool.audio_in_gb_per_day", round(cost["audio_in_gb"], 1), "GB",
+         "Audio bytes (binary frames) received a day: the dominant direction for the accelerator premium"),
+        ("warm_pool.spot_gpu_hours_per_day", cost["upper"], "GPU-h", "GPU-hours a day above the committed layer, on Spot"),
+        ("warm_pool.fallback_gpu_hours_per_day", cost["fallback_hours"], "GPU-h",
+         "Idle on-demand fallback GPU-hours a day: the largest Spot pool's share in every hour Spot runs"),
+        ("warm_pool.fallback_peak_gpus", max(cost["fallback"]), "GPUs", "Fallback GPUs at the peak hour"),
+        ("warm_pool.spot_pools", int(n("scaling.spot_capacity_pools")), "pools", "Spot capacity pools in the cost model"),
+        ("warm_pool.model_gpu_hours_window", model_window, "GPU-h",
+         "GPU-hours the hourly cost model gives for the simulated window (no surges, no cold starts)"),
+        # the composite failure story: Tokyo at 09:00 loses a third of its GPUs while US East is at 19:00
+        ("warm_pool.story_cut_streams", round(profile[9] * n("traffic.peak_concurrent_streams") / 3), "streams",
+         "Streams on a third of the fleet at 09:00 (region time), cut without a drain in the failure story"),
+        ("warm_pool.story_neighbour_gpus", cost["fleet"][19], "GPUs",
+         "GPUs of the neighbour region at 19:00, its hour when the other region is at 09:00 (Tokyo and US East)"),
+        ("warm_pool.story_neighbour_free_slots",
+         round(cost["fleet"][19] * n("capacity.streams_per_gpu") - profile[19] * n("traffic.peak_concurrent_streams")),
+         "streams", "Free stream slots of the neighbour region at 19:00"),
+        ("warm_pool.model_optimism_pct", round(100 * (1 - model_window / default["gpu_hours"]), 1), "%",
+         "How far the hourly model's GPU-hours fall below the simulated default fleet over the window"),
     ]
     for region, label in REGIONS:
         r = cost["regions"][region]
@@ -426,10 +491,13 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
              f"{label}: cost per audio hour, committed trough plus Spot, interruptions included"),
             (f"warm_pool.{region}.egress_usd_per_audio_hour", round(r["egress"], 5), "USD/h",
              f"{label}: internet egress of results per audio hour"),
+            (f"warm_pool.{region}.accelerator_usd_per_audio_hour", round(r["accelerator"], 5), "USD/h",
+             f"{label}: Global Accelerator premium on the audio plus its fixed fee, per audio hour"),
+            (f"warm_pool.{region}.spot_factor", r["spot_factor"], "1", f"{label}: Spot price over on demand"),
         ]
     us = cost["regions"]["us"]
     found.append(("warm_pool.backhaul_usd_per_audio_hour", round(us["backhaul"], 4), "USD/h",
-                  "Inter-region transfer of one audio hour carried to another region as base64 JSON"))
+                  "Inter-region transfer of one audio hour carried to another region as binary frames"))
     found.append(("warm_pool.backhaul_share_pct", round(100 * us["backhaul"] / us["on_demand"], 1), "%",
                   "That transfer as a share of the all-on-demand cost per audio hour in US East"))
     mean_s, sigma = n("sessions.mean_s"), n("sessions.lognormal_sigma")
@@ -442,8 +510,17 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, mornings: int, start_
                       "min", f"Minutes until a full GPU's streams have all ended on their own, {q}th percentile"))
     found.append(("warm_pool.egress_share_pct", round(100 * us["egress"] / us["on_demand"], 1), "%",
                   "Egress as a share of the all-on-demand cost per audio hour"))
+    found.append(("warm_pool.accelerator_share_pct", round(100 * us["accelerator"] / us["on_demand"], 1), "%",
+                  "The Global Accelerator charges as a share of the all-on-demand cost per audio hour (US East)"))
+    found.append(("warm_pool.us.gpu_usd_per_audio_hour", round(us["gpu_on_demand"], 4), "USD/h",
+                  "US East: GPU cost per audio hour, all on demand (Chapter 1's measure)"))
+    found.append(("warm_pool.gpu_share_vs_part1_pct",
+                  round(100 * us["gpu_on_demand"] / system.number("costs.usd_per_audio_hour")), "%",
+                  "US East GPU cost per audio hour, all on demand, as a share of Part I's GPU cost per audio hour"))
     found.append(("warm_pool.spot_saving_pct", round(100 * (1 - us["spot"] / us["on_demand"]), 1), "%",
-                  "Saving of committed trough plus Spot against all on demand"))
+                  "Saving of committed trough plus Spot, with on-demand fallback for the largest pool, against all on demand"))
+    found.append(("warm_pool.spot_saving_no_fallback_pct", round(100 * (1 - us["spot_no_fallback"] / us["on_demand"]), 1),
+                  "%", "The same saving if no on-demand fallback were kept"))
     found.append(("warm_pool.committed_saving_pct", round(100 * (1 - us["committed"] / us["on_demand"]), 1), "%",
                   "Saving of committed trough plus on demand against all on demand"))
 
@@ -528,7 +605,7 @@ def _ramp_chart(without: list, with_pool: list, pool: int, per_gpu: float, table
 def _cost_chart(cost: dict, table: dict) -> charts.Chart:
     fig, ax = charts.figure(7.2, 3.4)
     mixes = (("on_demand", "All on demand"), ("committed", "Committed trough + on demand"),
-             ("spot", "Committed trough + Spot"))
+             ("spot", "Committed trough + Spot + fallback"))
     width = 0.26
     rows = []
     for i, (region, label) in enumerate(REGIONS):
@@ -544,15 +621,17 @@ def _cost_chart(cost: dict, table: dict) -> charts.Chart:
     ax.set_ylabel("US dollars per 1,000 audio hours")
     ax.legend(loc="upper left", fontsize=8)
     ax.set_ylim(0, max(cost["regions"][r]["on_demand"] for r, _ in REGIONS) * 1000 * 1.25)
-    title = "Cost per audio hour by region and purchase mix (labels in US cents)"
+    title = "GPU and network cost per audio hour by region and purchase mix (labels in US cents)"
     g = table.get
-    alt = (f"Bars of cost per audio hour for three regions under three purchase mixes, computed from the reference "
-           f"traffic over a day and assumed November 2026 list prices. US East: "
+    alt = (f"Bars of GPU and network cost per audio hour for three regions under three purchase mixes, computed from "
+           f"the reference traffic over a day and AWS g6.xlarge list prices of November 2026. US East: "
            f"{100 * g('warm_pool.us.on_demand_usd_per_audio_hour'):.2f} cents all on demand, "
            f"{100 * g('warm_pool.us.committed_usd_per_audio_hour'):.2f} with the trough committed and "
-           f"{100 * g('warm_pool.us.spot_usd_per_audio_hour'):.2f} with the rest on Spot. Asia Pacific costs most: "
-           f"{100 * g('warm_pool.ap.on_demand_usd_per_audio_hour'):.2f} cents all on demand. Egress of results is "
-           f"{g('warm_pool.egress_share_pct'):.1f}% of the cost.")
+           f"{100 * g('warm_pool.us.spot_usd_per_audio_hour'):.2f} with the rest on Spot and an on-demand fallback "
+           f"for the largest Spot pool. Tokyo costs most: "
+           f"{100 * g('warm_pool.ap.on_demand_usd_per_audio_hour'):.2f} cents all on demand. Network charges (the "
+           f"accelerator premium on the audio and egress of results) are "
+           f"{g('warm_pool.accelerator_share_pct') + g('warm_pool.egress_share_pct'):.1f}% of the US cost.")
     return charts.Chart("cost-per-audio-hour-by-region", title, alt,
                         charts.to_svg(fig, "cost-per-audio-hour-by-region", title, alt),
                         charts.to_csv(["region", "on_demand_usd_per_h", "on_demand_usd_per_audio_h",

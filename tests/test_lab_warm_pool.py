@@ -43,6 +43,38 @@ def test_the_daily_cost_closes_with_the_reference_system():
     assert cost["regions"]["ap"]["on_demand"] > us["on_demand"]
 
 
+def test_the_cost_model_prices_one_cloud_with_fallback_and_the_accelerator_premium():
+    system = ReferenceSystem.load()
+    n = system.number
+    cost = daily_cost(system)
+    us = cost["regions"]["us"]
+    # the GPU share closes with the AWS price, the streams per GPU and the day's slot use
+    gpu = n("regional_costs.us_on_demand_usd_per_hour") * cost["gpu_hours"] / cost["audio_hours"]
+    assert us["gpu_on_demand"] == pytest.approx(gpu)
+    assert us["on_demand"] == pytest.approx(gpu + us["network"])
+    # Spot factors are per region
+    assert cost["regions"]["eu"]["spot_factor"] == n("regional_costs.eu_spot_factor")
+    assert us["spot_factor"] == n("regional_costs.us_spot_factor")
+    # the fallback covers the largest of the Spot pools in every hour Spot runs, and it costs
+    pools = n("scaling.spot_capacity_pools")
+    assert cost["fallback"] == [math.ceil((f - cost["base"]) / pools) for f in cost["fleet"]]
+    assert us["spot_no_fallback"] < us["spot"]
+    # the accelerator premium is charged on the audio (binary frames), the dominant direction
+    audio_gb = n("audio.bytes_per_second") * 3600 / 1e9
+    assert audio_gb * cost["audio_hours"] > cost["egress_gb"]
+    fixed = 24 * n("regional_costs.accelerator_usd_per_hour") / cost["audio_hours"]
+    assert us["accelerator"] == pytest.approx(audio_gb * n("regional_costs.us_accelerator_usd_per_gb") + fixed)
+    assert us["backhaul"] == pytest.approx(audio_gb * n("regional_costs.inter_region_usd_per_gb"))
+
+
+def test_the_default_pool_is_the_smallest_within_target_at_the_reference_slot_target(result):
+    v = lambda key: result.value(f"warm_pool.{key}").value  # noqa: E731
+    # the quick run is too short and noisy to meet the target itself; the full run's choice sets the reference value
+    assert v("chosen_stopped_default") in (-1, 0, 4, 8)              # a size of the quick sweep, or none
+    assert v("refused_pct_control") >= v("refused_pct_default")
+    assert v("gpu_hours_default") >= v("gpu_hours_control")        # a stopped pool costs GPU-hours only once used
+
+
 def test_the_charts_state_their_findings(result):
     assert "refused" in result.chart("warm-pool-sizing").alt
     assert "cents" in result.chart("cost-per-audio-hour-by-region").alt
