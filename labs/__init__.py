@@ -55,6 +55,7 @@ LABS: dict[str, str] = {
     "cost_attack": "labs.cost_attack",
     "retention": "labs.retention",
     "slo_alerts": "labs.slo_alerts",
+    "warm_pool": "labs.warm_pool",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
