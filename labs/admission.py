@@ -34,6 +34,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -216,7 +217,7 @@ def run(system: ReferenceSystem, deps: dict, *, hours: float, warmup_s: float, s
     rows = []
     for load in sweep:
         runs = {policy: [outcomes[(policy, load, k)] for k in range(seeds)] for policy in POLICIES}
-        row = {"offered": load, "erlang_b": erlang_b(cap, load)}
+        row: dict[str, Any] = {"offered": load, "erlang_b": erlang_b(cap, load)}
         for policy in POLICIES:
             for q in (50, 95, 99):
                 row[f"{policy}_p{q}"] = _spread([o.pct(q) for o in runs[policy]])

@@ -179,8 +179,9 @@ def window_fraction(bad: np.ndarray, total: np.ndarray, steps: int) -> np.ndarra
     return (cb[idx] - cb[lo]) / np.maximum(ct[idx] - ct[lo], 1e-12)
 
 
-def firing(rules: Rules, bad: np.ndarray, total: np.ndarray, step_s: float) -> dict[str, np.ndarray]:
-    burn = {}
+def firing(rules: Rules, bad: np.ndarray, total: np.ndarray,
+           step_s: float) -> tuple[dict[str, np.ndarray], dict[float, np.ndarray]]:
+    burn: dict[float, np.ndarray] = {}
 
     def b(minutes: float) -> np.ndarray:
         if minutes not in burn:
@@ -256,7 +257,7 @@ def baseline(system: ReferenceSystem, rules: Rules, p: dict, gpus: int) -> dict:
                          blips_per_day=p["blips_per_day"], blip_gap_median_s=p["blip_gap_median_s"],
                          blip_gap_sigma=p["blip_gap_sigma"])
     fire, _ = firing(rules, bad, total, step_s)
-    counted = {rule: episodes(f[warm_steps:]) for rule, f in fire.items()}
+    counted: dict[str, float] = {rule: episodes(f[warm_steps:]) for rule, f in fire.items()}
     scale = 100 / budget_stream_minutes(system) * system.number("service_levels.window_days") / p["baseline_days"]
     counted["budget_pct"] = bad[warm_steps:].sum() * scale
     counted["refusal_budget_pct"] = stats["refusal_bad"][warm_steps:].sum() * scale

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from typing import Any
 
 import numpy as np
 
@@ -298,7 +299,7 @@ def daily_cost(system: ReferenceSystem, pool: int = 0) -> dict:
     pools = int(n("scaling.spot_capacity_pools"))
     fallback = [math.ceil((f - base) / pools) for f in fleet]   # idle on-demand GPUs for the largest Spot pool
     fallback_hours = sum(fallback)
-    out = {"fleet": fleet, "pool_hours": len(rising), "audio_hours": audio_hours, "gpu_hours": gpu_hours, "base": base,
+    out: dict[str, Any] = {"fleet": fleet, "pool_hours": len(rising), "audio_hours": audio_hours, "gpu_hours": gpu_hours, "base": base,
            "upper": upper, "fallback": fallback, "fallback_hours": fallback_hours, "interruptions": interruptions,
            "egress_gb": egress_gb, "audio_in_gb": audio_in_gb, "regions": {}}
     us_price = n("regional_costs.us_on_demand_usd_per_hour")
@@ -560,7 +561,7 @@ def _sizing_chart(grid: dict, pool_sizes: list[int], fast: float, slow: float, t
     ax.set_ylabel("Sessions refused, morning ramp (log scale)")
     ax.legend(loc="lower left", fontsize=8)
     title = "A small warm pool absorbs the morning ramp that cold starts cannot follow"
-    g = table.get
+    g = table.__getitem__
     alt = (f"Simulated share of sessions refused between {g('warm_pool.window')} against the number of warm GPUs, "
            f"{g('warm_pool.mornings')} seeded mornings per point, on a log scale. With no pool and a "
            f"{fast:.0f} s signal, {g('warm_pool.refused_pct_no_pool'):.2f}% of sessions are refused, "
@@ -622,7 +623,7 @@ def _cost_chart(cost: dict, table: dict) -> charts.Chart:
     ax.legend(loc="upper left", fontsize=8)
     ax.set_ylim(0, max(cost["regions"][r]["on_demand"] for r, _ in REGIONS) * 1000 * 1.25)
     title = "GPU and network cost per audio hour by region and purchase mix (labels in US cents)"
-    g = table.get
+    g = table.__getitem__
     alt = (f"Bars of GPU and network cost per audio hour for three regions under three purchase mixes, computed from "
            f"the reference traffic over a day and AWS g6.xlarge list prices of November 2026. US East: "
            f"{100 * g('warm_pool.us.on_demand_usd_per_audio_hour'):.2f} cents all on demand, "
