@@ -52,6 +52,7 @@ LABS: dict[str, str] = {
     "admission": "labs.admission",
     "async_jobs": "labs.async_jobs",
     "metering": "labs.metering",
+    "case_study": "labs.case_study",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
