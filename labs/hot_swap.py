@@ -10,10 +10,15 @@ ends of its own accord. The lab repeats this `swaps` times with independent seed
 What it finds, per swap and averaged over the swaps:
 - the share of the old version's streams still open t minutes after the switch, with the same curve for
   exponential session lengths of the same mean beside it (the tail is what a lognormal adds);
-- the share still open when the drain grace (protocols.drain_grace_s) expires, which is the share of streams the
-  gateway must hand over (ask to reconnect at an utterance boundary) rather than wait for;
+- the share still open when the drain grace (protocols.drain_grace_s) expires, had the gateway only waited: the share
+  it must move itself (rebind to the new version at the stream's next endpoint) rather than wait for. The chapter's
+  procedure asks every stream to move at the switch and uses the grace as a deadline, so this measures the naive plan
+  that the procedure replaces;
 - the minutes until 10% and 1% remain, and until the last stream of the fleet ends (median and p95 over swaps):
   the time both versions would stay resident in GPU memory if the swap waited for every stream.
+
+Session lengths only: the lab does not model utterances, so it says nothing about how soon a stream reaches an
+endpoint once asked to move (the grace bounds that).
 
 The simulation is checked against the closed form of the equilibrium residual life, R(t) = E[(L - t)+] / E[L],
 which for a lognormal L is mean * Phi((mu + s^2 - ln t) / s) - t * Phi((mu - ln t) / s), divided by the mean.
@@ -115,7 +120,7 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, swaps: int, warmup_s:
         ("hot_swap.pct_open_at_grace_closed_form", round(100 * analytic_at_grace, 1), "%",
          "The same share from the closed form of the equilibrium residual life"),
         ("hot_swap.handovers_per_gpu", round(per_gpu * at_grace, 1), "streams",
-         "Streams per fully loaded GPU the gateway must hand over at the grace, rather than let end"),
+         "Streams per fully loaded GPU still open at the grace had the gateway only waited (the naive plan)"),
         ("hot_swap.minutes_to_10pct", round(to_10 / 60, 1), "min",
          "Minutes after the switch until 10% of the old version's streams remain open"),
         ("hot_swap.minutes_to_1pct", round(to_1 / 60, 1), "min",

@@ -1,28 +1,44 @@
 """Lab: the microphone-to-response latency budget of the reference system, stage by stage, against its SLOs.
 
-Two paths, each a stacked bar against its target:
+Two paths, each a stacked bar against its target, both timed on the client's clock:
   - word to text (the first partial result containing a word), against slo.first_partial_p95_ms;
-  - endpoint signal to final result, against slo.finalisation_p95_ms (the silence before the signal is the
-    product's endpointing setting, shown beside the bar, not inside the serving system's budget).
+  - the flush latency, from the endpoint to the final result at the client, against slo.finalisation_p95_ms. The
+    endpoint is the moment the client has captured the chunk in which the endpointing silence completes: the server
+    sees audio only in whole chunks, so the silence it waits is endpointing.silence_ms rounded up to the end of a
+    chunk (0 to one chunk more). From there the chunk is packed, sent up and through ingress, batched and run, then
+    finally decoded and sent back, so the flush path is the word-to-text path with a final decode in place of the
+    partial one and no capture wait. Finalisation latency (end of speech to the final result) is the silence, its
+    rounding and the flush latency.
 
 Every stage is one of three kinds, and the values say which:
   - "worst case": a fixed delay that is at most this (waiting for the chunk to fill);
   - "stated p95 target": a p95 the design allots to the stage (from the reference system's budget group);
   - "simulated p95": the p95 the batching lab measured at the stream target (queue wait, batch execution).
-Percentiles do not add: the p95 of a sum is not the sum of the stages' p95s. With independent stages the sum of
-the p95s overstates the end-to-end p95, so a budget built by adding them is conservative; stages that slow down
-together (queueing and execution under load) erode that margin. The lab shows both numbers for the two stages it
-simulates together.
+Percentiles do not add: the p95 of a sum is not the sum of the stages' p95s, in either direction. When every stage's
+delay is smooth and independent (as here), the sum of the p95s usually overstates the end-to-end p95; stages that
+slow down together (queueing and execution under load) erode that margin, and rare stalls in several stages (each
+below 5%, together above it) make the sum understate it. The lab shows both numbers for the two stages it simulates
+together.
 
 A Monte Carlo pass then checks the budget arithmetic end to end and draws the knee. Each chunk's queue wait and batch
 execution come from the batching lab's simulator at the given streams per GPU; the capture wait is uniform over the
 chunk (the last audio of a word falls anywhere in it); every other stage is an independent lognormal draw whose p95
 is its stated figure, with the spread latency_model.stage_lognormal_sigma. It reports the end-to-end word-to-text
-p50, p95 and p99 against streams per GPU, the sum of the stage p95s beside the p95 of the sum, and the most streams
-per GPU whose end-to-end p95 stays within the target. A simulation of an assumed pipeline, not a measurement.
+p50, p95 and p99 against streams per GPU, the sum of the stage p95s beside the p95 of the sum, the most streams
+per GPU whose end-to-end p95 stays within the target, and the knee: the lightest load at which one more stream adds
+more than knee_ms_per_stream to the end-to-end p95 (the slope between neighbouring loads of the sweep). Chunk
+arrivals are Poisson (a rough case: live streams are periodic, which gives lower tails), `arrivals` chunks per load,
+one seed. A simulation of an assumed pipeline (assumed stage figures and an assumed t(b)), not a measurement.
+
+Last, the arithmetic of Chapter 1's composite failure story: a fleet of story_replicas GPUs, each loaded to the most
+streams a steady load test found within the target, loses one replica, and the other GPUs receive its streams. It
+reports how fast the queue wait grows, where it stands story_minutes later, how many GPUs the fleet's streams need at
+the planned streams per GPU, and how long the backlog takes to drain once each GPU has been brought back to the plan
+by shedding streams (a shed stream's queued chunks are discarded with it).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,8 +50,11 @@ from .batching import BatcherConfig, simulate
 
 TITLE = "Latency budget: microphone to response, stage by stage"
 DEPENDS = ("batching",)
-PARAMS = {"use_simulation": True, "arrivals": 60000, "seed": 20261130, "streams": [*range(4, 39, 2), 39]}
-QUICK_PARAMS = {"use_simulation": True, "arrivals": 4000, "seed": 20261130, "streams": [8, 24, 36]}
+STORY = {"story_replicas": 10, "story_minutes": [3, 7, 9]}
+PARAMS = {"use_simulation": True, "arrivals": 60000, "seed": 20261130, "streams": [*range(4, 39, 2), 39],
+          "knee_ms_per_stream": 3.0, **STORY}
+QUICK_PARAMS = {"use_simulation": True, "arrivals": 4000, "seed": 20261130, "streams": [8, 24, 36],
+                "knee_ms_per_stream": 3.0, **STORY}
 Z95 = 1.6448536269514722  # standard normal quantile at 0.95: a lognormal's p95 is its median x exp(Z95 x sigma)
 
 WORST_CASE, STATED, SIMULATED = "worst case", "stated p95 target", "simulated p95"
@@ -67,9 +86,13 @@ def word_to_text_stages(system: ReferenceSystem, queue_ms: float, queue_kind: st
 
 def finalisation_stages(system: ReferenceSystem, queue_ms: float, queue_kind: str, inference_ms: float,
                         inference_kind: str) -> list[Stage]:
-    """From the endpoint signal: the last chunk's batch, the final pass, and the way back to the client."""
+    """The flush latency on the client's clock: from the capture of the chunk that completes the endpointing silence,
+    its way up, its batch, the final pass, and the way back to the client."""
     budget = lambda name: system.number(f"budget.{name}_p95_ms")  # noqa: E731
     return [
+        Stage("encode", "Encode and pack", budget("encode"), STATED),
+        Stage("uplink", "Network uplink", budget("uplink"), STATED),
+        Stage("ingress", "Ingress", budget("ingress"), STATED),
         Stage("queue", "Batcher queue", queue_ms, queue_kind),
         Stage("inference", "Inference (batch)", inference_ms, inference_kind),
         Stage("final_decode", "Final decode", budget("final_decode"), STATED),
@@ -79,7 +102,7 @@ def finalisation_stages(system: ReferenceSystem, queue_ms: float, queue_kind: st
 
 
 def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: int, seed: int,
-        streams: list[int]) -> LabResult:
+        streams: list[int], knee_ms_per_stream: float, story_replicas: int, story_minutes: list[int]) -> LabResult:
     batching = deps["batching"]
     if use_simulation:
         queue_ms, queue_kind = batching.value("batching.queue_p95_ms_at_target").value, SIMULATED
@@ -96,6 +119,7 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: 
     summed_p95 = (batching.value("batching.queue_p95_ms_at_target").value
                   + batching.value("batching.service_p95_ms_at_target").value)
     silence = system.number("endpointing.silence_ms")
+    chunk_ms = system.number("audio.chunk_ms")
 
     found = values(
         *((f"latency_budget.stage.{s.id}_ms", s.ms, "ms", f"Word to text, {s.label.lower()}: {s.kind}")
@@ -108,12 +132,16 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: 
         ("latency_budget.word_to_text_headroom_ms", partial_target - partial_total, "ms",
          "Target minus the sum of the stages; negative means over budget"),
         ("latency_budget.finalisation_total_ms", final_total, "ms",
-         "Sum of the stage figures from the endpoint signal to the final result at the client"),
-        ("latency_budget.finalisation_target_ms", final_target, "ms", "Target p95, endpoint signal to final"),
+         "Sum of the flush-latency stage figures, endpoint to final result at the client, on the client's clock"),
+        ("latency_budget.finalisation_target_ms", final_target, "ms", "Target p95 flush latency"),
         ("latency_budget.finalisation_headroom_ms", final_target - final_total, "ms",
-         "Target minus the sum of the finalisation stages; negative means over budget"),
-        ("latency_budget.end_of_speech_to_final_ms", silence + final_total, "ms",
-         "End of speech to final result: the endpointing silence plus the finalisation stages"),
+         "Flush-latency target minus the sum of the flush stages; negative means over budget"),
+        ("latency_budget.endpoint_rounding_ms", chunk_ms, "ms",
+         "Most the endpointing silence can overrun its setting: the server sees audio in whole chunks"),
+        ("latency_budget.end_of_speech_to_final_min_ms", silence + final_total, "ms",
+         "Finalisation latency at the stage figures when the silence ends on a chunk boundary"),
+        ("latency_budget.end_of_speech_to_final_ms", silence + chunk_ms + final_total, "ms",
+         "Finalisation latency at the stage figures, worst case: silence plus a whole chunk of rounding plus flush"),
         ("latency_budget.queue_plus_inference_p95_ms", joint_p95, "ms",
          "Simulated p95 of queue wait plus batch execution, taken per chunk together"),
         ("latency_budget.queue_p95_plus_inference_p95_ms", summed_p95, "ms",
@@ -123,7 +151,11 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: 
          "text", "How to read the totals"),
     )
     rows = end_to_end_sweep(system, partial, arrivals, seed, streams)
-    found.update(_sweep_values(system, rows, partial_target))
+    found.update(_sweep_values(system, rows, partial_target, knee_ms_per_stream))
+    found.update(values(("latency_budget.chunks_per_load", arrivals, "chunks",
+                         "Chunks simulated at each load of the sweep (Poisson arrivals, one seed)")))
+    found.update(_story_values(system, found["latency_budget.max_streams_within_target"].value, story_replicas,
+                               story_minutes))
     chart = _chart(partial, final, partial_target, final_target, silence, found)
     knee = _knee_chart(system, rows, partial_target, found)
     return LabResult(found, (chart, knee))
@@ -155,12 +187,21 @@ def end_to_end_sweep(system: ReferenceSystem, partial: list[Stage], arrivals: in
     return rows
 
 
-def _sweep_values(system: ReferenceSystem, rows: list[dict], target_ms: float) -> dict:
+def knee_streams(rows: list[dict], ms_per_stream: float) -> int:
+    """The knee: the lightest load at which one more stream adds more than ms_per_stream to the end-to-end p95,
+    taking the slope between each load of the sweep and the one before it."""
+    for before, row in zip(rows, rows[1:]):
+        if (row["p95"] - before["p95"]) / (row["streams"] - before["streams"]) > ms_per_stream:
+            return row["streams"]
+    return rows[-1]["streams"]
+
+
+def _sweep_values(system: ReferenceSystem, rows: list[dict], target_ms: float, knee_ms_per_stream: float) -> dict:
     streams_target = int(system.number("capacity.streams_per_gpu"))
     at = next(r for r in rows if r["streams"] == streams_target)
     within = max((r["streams"] for r in rows if r["p95"] <= target_ms), default=0)
     lightest = rows[0]
-    knee = next((r["streams"] for r in rows if r["p99"] > 1.1 * lightest["p99"]), rows[-1]["streams"])
+    knee = knee_streams(rows, knee_ms_per_stream)
     heaviest = rows[-1]
     return values(
         ("latency_budget.e2e_p50_ms_at_target", at["p50"], "ms",
@@ -176,13 +217,65 @@ def _sweep_values(system: ReferenceSystem, rows: list[dict], target_ms: float) -
         ("latency_budget.max_streams_within_target", within, "streams",
          "Most streams per GPU in the sweep whose simulated end-to-end p95 stays within the word-to-text target"),
         ("latency_budget.knee_streams", knee, "streams",
-         "The knee: fewest streams per GPU at which the end-to-end p99 is 10% above its value at the lightest load"),
+         "The knee: the lightest load at which one more stream adds more than the knee rule to the end-to-end p95"),
+        ("latency_budget.knee_rule_ms_per_stream", knee_ms_per_stream, "ms",
+         "The knee rule: end-to-end p95 added per extra stream per GPU"),
+        ("latency_budget.e2e_p95_ms_at_lightest", lightest["p95"], "ms", "End-to-end p95 at the lightest load"),
+        ("latency_budget.e2e_p95_ms_at_knee", next(r["p95"] for r in rows if r["streams"] == knee), "ms",
+         "End-to-end p95 at the knee"),
+        ("latency_budget.load_at_target_pct", 100 * system.number("capacity.load_at_target"), "%",
+         "Offered load at the stream target as a share of the batcher's full-batch capacity"),
         ("latency_budget.lightest_streams", lightest["streams"], "streams", "The lightest load in the sweep"),
         ("latency_budget.e2e_p99_ms_at_lightest", lightest["p99"], "ms", "End-to-end p99 at the lightest load"),
         ("latency_budget.heaviest_streams", heaviest["streams"], "streams", "The heaviest load in the sweep"),
         ("latency_budget.e2e_p95_ms_at_heaviest", heaviest["p95"], "ms", "End-to-end p95 at the heaviest load"),
         ("latency_budget.e2e_p99_ms_at_heaviest", heaviest["p99"], "ms", "End-to-end p99 at the heaviest load"),
     )
+
+
+def _story_values(system: ReferenceSystem, tested_streams: int, replicas: int, minutes: list[int]) -> dict:
+    """Chapter 1's failure story: one replica of `replicas` drained with every GPU at `tested_streams`."""
+    capacity = system.number("batcher.capacity_chunks_per_s")
+    per_stream = system.number("audio.chunks_per_second")
+    planned = system.number("capacity.streams_per_gpu")
+    streams = tested_streams * replicas / (replicas - 1)
+    excess = streams * per_stream - capacity              # chunks per second the queue grows by
+    growth_ms_per_s = 1000 * excess / capacity             # queue wait added per second of overload
+    found = [
+        ("latency_budget.story_replicas", replicas, "GPUs", "Replicas in the failure story's busy hour"),
+        ("latency_budget.story_streams_per_gpu", streams, "streams",
+         "Streams per GPU once one replica's streams move to the others"),
+        ("latency_budget.story_excess_pct", 100 * (streams / tested_streams - 1), "%",
+         "Extra streams on each remaining GPU"),
+        ("latency_budget.story_excess_chunks_per_s", excess, "chunks/s",
+         "Chunks per second arriving beyond the batcher's full-batch capacity, per GPU"),
+        ("latency_budget.story_wait_growth_ms_per_s", growth_ms_per_s, "ms",
+         "Queue wait added per second of overload"),
+        ("latency_budget.story_one_second_after_s", 1000 / growth_ms_per_s, "s",
+         "Seconds of overload until the queue wait passes one second"),
+    ]
+    for minute in minutes:
+        found.append((f"latency_budget.story_wait_s_at_{minute}_min", growth_ms_per_s * 60 * minute / 1000, "s",
+                      f"Queue wait after {minute} minutes of overload"))
+    backlog = excess * 60 * minutes[-1]
+    kept = backlog * planned / streams                     # shed streams take their queued chunks with them
+    spare = capacity - planned * per_stream
+    fleet_streams = tested_streams * replicas
+    gpus_at_plan = math.ceil(fleet_streams / planned)
+    found += [
+        ("latency_budget.story_fleet_streams", fleet_streams, "streams", "Streams the story's fleet carries"),
+        ("latency_budget.story_extra_gpus", gpus_at_plan - replicas, "GPUs",
+         "GPUs to add so that the fleet's streams fit at the planned streams per GPU"),
+        ("latency_budget.story_backlog_chunks", backlog, "chunks",
+         f"Chunks queued per GPU after {minutes[-1]} minutes of overload"),
+        ("latency_budget.story_backlog_work_s", backlog / capacity, "s",
+         "The same backlog as seconds of full-batch GPU work"),
+        ("latency_budget.story_drain_at_tested_min", backlog / (capacity - tested_streams * per_stream) / 60, "min",
+         "Minutes to drain that backlog with every GPU back at the load-tested streams, nothing shed"),
+        ("latency_budget.story_drain_after_shedding_min", kept / spare / 60, "min",
+         "Minutes to drain what is left once each GPU sheds down to the planned streams per GPU"),
+    ]
+    return values(*found)
 
 
 def _knee_chart(system: ReferenceSystem, rows: list[dict], target_ms: float, found: dict) -> charts.Chart:
@@ -203,6 +296,10 @@ def _knee_chart(system: ReferenceSystem, rows: list[dict], target_ms: float, fou
     ax.axvline(saturation, color=charts.ACCENT, linestyle=(0, (1, 3)), linewidth=1)
     ax.annotate("saturation", (saturation, 1), xytext=(-4, -14), textcoords="offset points",
                 xycoords=("data", "axes fraction"), ha="right", fontsize=9, color=charts.ACCENT)
+    knee = found["latency_budget.knee_streams"].value
+    ax.axvline(knee, color=charts.INK, linestyle=(0, (4, 4)), linewidth=0.8)
+    ax.annotate(f"knee: {knee}", (knee, 0.5), xytext=(-4, 0), textcoords="offset points",
+                xycoords=("data", "axes fraction"), ha="right", fontsize=9)
     ax.set_ylim(0, 2.5 * target_ms)
     ax.set_xlim(0, max(x) + 2)
     ax.set_xlabel(f"Concurrent streams per GPU ({system.get('audio.chunk_ms').format()} chunks; the batcher "
@@ -213,8 +310,9 @@ def _knee_chart(system: ReferenceSystem, rows: list[dict], target_ms: float, fou
     title = "Word-to-text latency of the reference system against concurrent streams per GPU"
     alt = (f"Line chart of simulated end-to-end word-to-text p50, p95 and p99 against streams per GPU, with the "
            f"{target_ms:.0f} ms p95 target. The lines stay nearly flat from {x[0]} streams (p99 "
-           f"{found['latency_budget.e2e_p99_ms_at_lightest'].value:.0f} ms) until about "
-           f"{found['latency_budget.knee_streams'].value} streams, then bend upwards. At the reference "
+           f"{found['latency_budget.e2e_p99_ms_at_lightest'].value:.0f} ms) until the knee at "
+           f"{found['latency_budget.knee_streams'].value} streams, where each added stream starts to cost more than "
+           f"{found['latency_budget.knee_rule_ms_per_stream'].value:.0f} ms of p95, then bend upwards. At the reference "
            f"{streams_target} streams p95 is {found['latency_budget.e2e_p95_ms_at_target'].value:.0f} ms and p99 "
            f"{found['latency_budget.e2e_p99_ms_at_target'].value:.0f} ms; p95 stays within the target up to "
            f"{found['latency_budget.max_streams_within_target'].value} streams, and at "
@@ -232,7 +330,7 @@ def _chart(partial: list[Stage], final: list[Stage], partial_target: float, fina
            found: dict) -> charts.Chart:
     fig, ax = charts.figure(7.2, 3.6)
     bars = (("Word to text\n(first partial)", partial, partial_target),
-            ("Endpoint signal\nto final", final, final_target))
+            ("Flush: endpoint\nto final", final, final_target))
     order = [s.id for s in partial] + [s.id for s in final if s.id not in {p.id for p in partial}]
     style = {stage_id: (charts.FILLS[i % len(charts.FILLS)], charts.HATCHES[i % len(charts.HATCHES)])
              for i, stage_id in enumerate(order)}
@@ -255,15 +353,16 @@ def _chart(partial: list[Stage], final: list[Stage], partial_target: float, fina
     ax.set_xlabel("Milliseconds (stage figures stacked; percentiles do not add, so the sum is conservative)")
     ax.set_xlim(0, max(partial_target, found["latency_budget.word_to_text_total_ms"].value) * 1.08)
     ax.grid(axis="y", visible=False)
-    ax.set_title(f"Latency budget at the stream target ({silence:.0f} ms of endpointing silence precedes the "
-                 "signal)", loc="left")
+    ax.set_title(f"Latency budget at the stream target, client's clock ({silence:.0f} ms of endpointing silence "
+                 "precede the flush)", loc="left")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=5, fontsize=8)
     title = "Microphone-to-response latency budget of the reference system"
     partial_total = found["latency_budget.word_to_text_total_ms"].value
     final_total = found["latency_budget.finalisation_total_ms"].value
     alt = (f"Two stacked bars. Word to text: capture {partial[0].ms:.0f} ms is the largest stage, and the nine "
            f"stages sum to {partial_total:.0f} ms against a {partial_target:.0f} ms p95 target "
-           f"({partial_target - partial_total:+.0f} ms). Endpoint signal to final: {final_total:.0f} ms against "
+           f"({partial_target - partial_total:+.0f} ms). Flush latency, from the endpoint to the final result: eight stages "
+           f"sum to {final_total:.0f} ms against "
            f"{final_target:.0f} ms ({final_target - final_total:+.0f} ms). Simulated queue plus inference p95 is "
            f"{found['latency_budget.queue_plus_inference_p95_ms'].value:.0f} ms, less than the "
            f"{found['latency_budget.queue_p95_plus_inference_p95_ms'].value:.0f} ms their separate p95s add to.")

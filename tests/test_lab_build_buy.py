@@ -28,3 +28,19 @@ def test_the_break_even_scales_with_the_margin(result):
     margin = system.number("serving.managed_api_streaming_usd_per_hour") - system.number("costs.usd_per_audio_hour")
     assert result.value("build_buy.audio_hours_per_10k_usd").value == pytest.approx(10_000 / margin, rel=0.01)
     assert result.value("build_buy.streams_per_10k_usd").value == pytest.approx(10_000 / margin / 730, abs=1)
+
+
+def test_the_break_even_gpu_price_equalises_the_two_costs(result):
+    system = ReferenceSystem.load()
+    price = system.number("prices.gpu_instance_usd_per_hour")
+    ratio = system.number("serving.managed_api_streaming_usd_per_hour") / system.number("costs.usd_per_audio_hour")
+    assert result.value("build_buy.breakeven_gpu_usd_per_hour").value == pytest.approx(price * ratio, abs=0.01)
+    assert result.value("build_buy.breakeven_gpu_usd_per_hour").value > price
+
+
+def test_the_reference_peak_exceeds_the_published_concurrency_cap(result):
+    system = ReferenceSystem.load()
+    peak = system.number("traffic.peak_concurrent_streams")
+    cap = system.number("serving.managed_api_concurrent_sessions")
+    assert result.value("build_buy.peak_to_api_cap_ratio").value == pytest.approx(peak / cap, abs=0.05)
+    assert result.value("build_buy.peak_to_api_cap_ratio").value > 1

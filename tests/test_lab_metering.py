@@ -33,6 +33,7 @@ def test_retries_with_fresh_ids_overbill_and_no_retries_underbill(tmp_path):
     result = run("metering", quick=True, cache_dir=tmp_path).result
     assert result.value("metering.fresh_ids_pct_at_ref").value > 0
     assert result.value("metering.fire_and_forget_pct_at_ref").value < 0
+    assert result.value("metering.fire_and_forget_underbill_pct_at_ref").value == -result.value("metering.fire_and_forget_pct_at_ref").value
     assert result.value("metering.dedup_pct_at_ref").value == 0
     assert result.value("metering.fresh_ids_pct_at_max").value > result.value("metering.fresh_ids_pct_at_ref").value
     # Rounding: coarser increments cost more, and short requests far more than conversations.

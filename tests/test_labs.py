@@ -89,7 +89,7 @@ def test_the_command_line_says_what_ran_and_what_came_from_the_cache(tmp_path, m
     assert main(["--quick", "batching"]) == 0
     assert main(["--quick"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("batching: ") and out[0].endswith("ran; 69 values, 3 chart(s)")
+    assert out[0].startswith("batching: ") and out[0].endswith("ran; 82 values, 3 chart(s)")
     assert "from the cache" in out[1] and out[2].startswith("latency_budget: ") and "ran" in out[2]
     assert main(["nope"]) == 1
     assert capsys.readouterr().err == "labs: nope: no such lab.\n"
@@ -128,7 +128,7 @@ def test_batching_reports_percentiles_at_the_target_and_the_knee(tmp_path):
     assert 0 < p50 <= p95 <= p99
     assert result.value("batching.p99_ms_at_target").format().endswith(" ms")
     assert result.value("batching.target_streams").value == 32  # 400 chunks/s of 80 ms chunks
-    assert result.value("batching.share_over_bound_at_target").value > 0  # Chapter 3's bound does not hold
+    assert result.value("batching.share_over_bound_at_target").value > 0  # the back-of-envelope bound does not hold
     csv = result.chart("batching-latency-vs-load").csv.splitlines()
     assert csv[0].startswith("streams,chunks_per_s,load,p50_ms,p95_ms,p99_ms")
     assert [row.split(",")[0] for row in csv[1:]] == ["10", "30", "32", "40", "48"]  # the target joins the sweep
