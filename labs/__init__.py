@@ -52,6 +52,10 @@ LABS: dict[str, str] = {
     "admission": "labs.admission",
     "async_jobs": "labs.async_jobs",
     "metering": "labs.metering",
+    "cost_attack": "labs.cost_attack",
+    "retention": "labs.retention",
+    "slo_alerts": "labs.slo_alerts",
+    "warm_pool": "labs.warm_pool",
     "case_study": "labs.case_study",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
@@ -72,6 +76,13 @@ class LabValue:
 
     def format(self, decimals: int | None = None) -> str:
         return format_quantity(self.value, self.unit, decimals)
+
+    @property
+    def number(self) -> float:
+        """The value as a number, for a lab that computes on another value it found."""
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise TypeError(f"lab value {self.key!r} is {self.value!r}, not a number")
+        return float(self.value)
 
 
 @dataclass(frozen=True)

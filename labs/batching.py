@@ -30,7 +30,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -479,7 +479,7 @@ def _roofline(system: ReferenceSystem) -> tuple[list[dict], list[tuple]]:
     per_batch = 2 * frames / bytes_per_weight                              # FLOP/B for each chunk in the batch
     kv_per_batch = 2 * context / bytes_per_weight
     batches = sorted({1, int(system.number("batcher.max_batch_size")), int(system.number("capacity.streams_per_gpu"))})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for layers, factor in ((FF_CONV, per_batch), (KV, kv_per_batch)):
         for batch in batches:
             intensity = factor * batch
@@ -487,8 +487,8 @@ def _roofline(system: ReferenceSystem) -> tuple[list[dict], list[tuple]]:
                          "tflops": min(peak, bandwidth * intensity) / 1e12,
                          "share_of_peak": min(peak, bandwidth * intensity) / peak})
     target = int(system.number("capacity.streams_per_gpu"))
-    at_target = next(r for r in rows if r["batch"] == target and r["layers"] == FF_CONV)
-    kv_at_target = next(r for r in rows if r["batch"] == target and r["layers"] == KV)
+    at_target: dict[str, float] = next(r for r in rows if r["batch"] == target and r["layers"] == FF_CONV)
+    kv_at_target: dict[str, float] = next(r for r in rows if r["batch"] == target and r["layers"] == KV)
     weights_ms = system.number("model.weights_gb") * 1e9 / bandwidth * 1000
     found = [
         ("batching.ridge_flop_per_b", ridge, "FLOP/B",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -148,10 +149,18 @@ def to_svg(fig, chart_id: str, title: str, alt: str) -> str:
 MATPLOTLIB_STYLE = '<style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>'
 
 
+EMPTY_GLYPH = re.compile(r"<path((?:\s+(?!d=)[\w:-]+=\"[^\"]*\")*\s*/>)")
+
+
 def _with_accessible_name(svg: str, chart_id: str, title: str, alt: str) -> str:
     if MATPLOTLIB_STYLE not in svg:
         raise RuntimeError("matplotlib's SVG stylesheet changed; update MATPLOTLIB_STYLE in labs/charts.py")
     svg = svg.replace(MATPLOTLIB_STYLE, "")
+    # matplotlib's prolog declares the SVG 1.1 DTD by its public address; EPUB 3 forbids external identifiers, and no
+    # reader needs the DTD, so the file starts at the XML declaration and the root element.
+    svg = '<?xml version="1.0" encoding="utf-8"?>\n' + svg[svg.index("<svg"):]
+    # A glyph with no outline (a space) is written as a path without `d`, which SVG requires: give it an empty one.
+    svg = EMPTY_GLYPH.sub(r'<path d=""\1', svg)
     start = svg.index("<svg")
     end = svg.index(">", start)
     opening = svg[start:end].replace("<svg", f'<svg role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '

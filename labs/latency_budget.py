@@ -154,7 +154,7 @@ def run(system: ReferenceSystem, deps: dict, *, use_simulation: bool, arrivals: 
     found.update(_sweep_values(system, rows, partial_target, knee_ms_per_stream))
     found.update(values(("latency_budget.chunks_per_load", arrivals, "chunks",
                          "Chunks simulated at each load of the sweep (Poisson arrivals, one seed)")))
-    found.update(_story_values(system, found["latency_budget.max_streams_within_target"].value, story_replicas,
+    found.update(_story_values(system, int(found["latency_budget.max_streams_within_target"].number), story_replicas,
                                story_minutes))
     chart = _chart(partial, final, partial_target, final_target, silence, found)
     knee = _knee_chart(system, rows, partial_target, found)

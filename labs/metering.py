@@ -123,9 +123,9 @@ def run(system: ReferenceSystem, deps: dict, *, seed: int, streams: int, deliver
     }
     uplift: dict[tuple[str, str], float] = {}
     for workload, exact in workloads.items():
-        for key, _label, inc, minimum, per_invoice in RULES:
-            inc = increment_s if inc is None else inc
-            minimum = minimum_s if minimum is None else minimum
+        for key, _label, rule_increment, rule_minimum, per_invoice in RULES:
+            inc = increment_s if rule_increment is None else rule_increment
+            minimum = minimum_s if rule_minimum is None else rule_minimum
             billed = billed_ms(np.array([exact.sum()]) if per_invoice else exact, inc, minimum)
             uplift[(key, workload)] = uplift_pct(billed, exact)
 

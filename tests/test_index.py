@@ -304,3 +304,19 @@ def test_a_broken_cross_reference_shows_on_the_index_page_in_the_preview(tmp_pat
         serve.terminate()
         serve.communicate(timeout=30)
         stop(processes_mentioning(config))
+
+
+# ── The real book ─────────────────────────────────────────────────────────────
+PART_ONE = ("01-the-serving-problem", "02-model-serving-frameworks", "03-gpu-optimization")
+
+
+def test_part_one_is_indexed_by_hand_and_the_real_index_links_every_mark(real_site):
+    headings = set()
+    for page in PART_ONE:
+        chapter = lxml.html.fromstring((real_site / page / "index.html").read_text(encoding="utf-8"))
+        headings |= {mark.get("data-index") for mark in chapter.cssselect("span.index-mark[data-index]")}
+    assert len(headings) >= 60, sorted(headings)
+    index = lxml.html.fromstring((real_site / "book-index" / "index.html").read_text(encoding="utf-8"))
+    listed = {li.get("data-heading") for li in index.cssselect("li.index-entry[id]")}
+    assert headings <= listed
+    assert len(index.cssselect("ul.index-subentries")) >= 20   # concepts discussed in several places are broken down

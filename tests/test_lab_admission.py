@@ -59,3 +59,26 @@ def test_rejections_follow_erlangs_formula_and_the_stack_closes(result):
                 for k in ("arrive", "flush", "llm", "tts", "downlink", "playout"))
     assert total == pytest.approx(parts + system.number("endpointing.silence_ms"))
     assert result.value("admission.fleet_rejected_pct_at_needed").value <= (100 - system.number("slo.availability")) / 10
+
+
+def test_an_hour_counts_as_over_saturation_only_if_the_stream_count_passes_it_inside_that_hour():
+    from labs.admission import hours_over_saturation
+    # Two streams overlap from 100 s to 200 s of the second measured hour (warm-up 0); one stream alone elsewhere.
+    starts = np.array([10.0, 3700.0, 3800.0])
+    ends = np.array([20.0, 3900.0, 4000.0])
+    assert hours_over_saturation(starts, ends, 1.5, 0.0, 3.0) == (1, 3)
+    assert hours_over_saturation(starts, ends, 2.0, 0.0, 3.0) == (0, 3)
+    # Streams still open when an hour begins count towards that hour too.
+    assert hours_over_saturation(np.array([0.0, 3500.0]), np.array([7000.0, 3700.0]), 1.5, 0.0, 2.0) == (2, 2)
+    assert hours_over_saturation(np.array([0.0, 3500.0]), np.array([7000.0, 3600.0]), 1.5, 0.0, 2.0) == (1, 2)
+
+
+def test_every_reported_figure_comes_with_the_range_of_its_seeded_runs(result):
+    assert result.value("admission.seeds").value >= 2
+    for key in ("none_p99", "none_p95", "cap_p99"):
+        low = result.value(f"admission.{key}_ms_min_at_44").value
+        mid = result.value(f"admission.{key}_ms_at_44").value
+        high = result.value(f"admission.{key}_ms_max_at_44").value
+        assert low <= mid <= high
+    assert 0 <= result.value("admission.none_hours_over_saturation_pct_at_44").value <= 100
+    assert result.value("admission.cap_p99_ms_lowest").value <= result.value("admission.cap_p99_ms_highest").value

@@ -158,6 +158,8 @@ def test_charts_are_self_contained_accessible_svg_on_their_own_background(tmp_pa
     assert charts, f"{lab_id} drew no chart"
     for chart in charts:
         root = etree.fromstring(chart.svg.encode())
+        assert "<!DOCTYPE" not in chart.svg      # EPUB 3 forbids the DTD's external identifier
+        assert all(path.get("d") is not None for path in root.iter(f"{SVG}path"))   # SVG requires it; epubcheck too
         assert root.get("role") == "img"
         assert root.find(f"{SVG}title").text == chart.title
         assert root.find(f"{SVG}desc").text == chart.alt and len(chart.alt) > 80
