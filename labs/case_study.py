@@ -14,8 +14,8 @@ The slow GPU (a seeded simulation on the batching lab's model of Triton's dynami
     The lab reports that growth for the incident's slowdown (case_study.incident_gpu_slowdown_pct) instead of a p95.
 
 The morning without launches (deterministic arithmetic on the reference traffic):
-  - A fleet that follows the daily profile holds, at a given hour, the GPUs that hour's streams need at the stream
-    cap (Little's law on that hour's arrivals; no headroom). If no GPU can be added from then on, the share of a
+  - A fleet that follows the daily profile holds, at a given hour, the GPUs that hour's streams need at Chapter 12's
+    autoscaler target (Little's law on that hour's arrivals, over scaling.target_slot_utilisation of the stream cap). If no GPU can be added from then on, the share of a
     later hour's streams it can carry is its slots over that hour's streams.
 """
 from __future__ import annotations
@@ -96,7 +96,8 @@ def run(system: ReferenceSystem, deps: dict, *, chunks: int, warmup_fraction: fl
 
     profile = system.numbers("traffic.daily_profile")
     peak_streams = system.number("traffic.peak_concurrent_streams")
-    frozen_gpus = math.ceil(profile[frozen_hour] * peak_streams / cap)
+    target = system.number("scaling.target_slot_utilisation")
+    frozen_gpus = math.ceil(profile[frozen_hour] * peak_streams / (cap * target))
     held_at_peak = min(1.0, frozen_gpus * cap / (max(profile) * peak_streams))
 
     found = values(
@@ -118,7 +119,7 @@ def run(system: ReferenceSystem, deps: dict, *, chunks: int, warmup_fraction: fl
         ("case_study.half_speed_kept_streams", half_speed["kept"], "streams",
          "Most streams within the queue allowance when every batch takes twice its reference time"),
         ("case_study.frozen_hour", frozen_hour, "h", "Hour of the day (region time) after which no GPU can be added"),
-        ("case_study.frozen_gpus", frozen_gpus, "GPUs", "GPUs the frozen hour's streams need at the stream cap"),
+        ("case_study.frozen_gpus", frozen_gpus, "GPUs", "GPUs the frozen hour's streams need at the autoscaler's target slot utilisation"),
         ("case_study.frozen_share_of_peak_pct", held_at_peak * 100, "%",
          "Share of the peak hour's streams those GPUs can carry"),
         ("case_study.frozen_refused_at_peak_streams", max(0.0, max(profile) * peak_streams - frozen_gpus * cap),

@@ -50,4 +50,5 @@ def test_the_frozen_fleet_holds_its_slots_share_of_the_peak(result):
     share = gpus * system.number("capacity.streams_per_gpu") / peak
     assert result.value("case_study.frozen_share_of_peak_pct").value == pytest.approx(100 * share)
     assert gpus == math.ceil(system.numbers("traffic.daily_profile")[5] * system.number(
-        "traffic.peak_concurrent_streams") / system.number("capacity.streams_per_gpu"))
+        "traffic.peak_concurrent_streams") / (system.number("capacity.streams_per_gpu")
+                                              * system.number("scaling.target_slot_utilisation")))
