@@ -56,6 +56,7 @@ LABS: dict[str, str] = {
     "retention": "labs.retention",
     "slo_alerts": "labs.slo_alerts",
     "warm_pool": "labs.warm_pool",
+    "case_study": "labs.case_study",
 }
 # Code every lab runs through: a change to any of these is a change to every lab.
 SHARED_SOURCES = (Path(__file__), Path(charts.__file__), Path(reference_system.__file__),
