@@ -43,6 +43,8 @@ def main(argv=None) -> int:
     stats.add_argument("--json", action="store_true")
     labs = verbs.add_parser("labs", help="run the labs the book's values and charts come from")
     labs.add_argument("labs", nargs="*", metavar="LAB", help="lab ids (default: every lab)")
+    labs.add_argument("--quick", action="store_true",
+                      help="test-sized runs: fast, noisier numbers, cached apart from the book's")
     labs.add_argument("--force", action="store_true", help="run even when the cache holds a result")
     args = parser.parse_args(argv)
     return VERBS[args.verb](args)
@@ -171,7 +173,8 @@ def run_labs(args) -> int:
     from labs.__main__ import run_and_report
     from macros.reference import lab_inputs
     reference, cache_dir = lab_inputs(load_config(args.config_file))
-    return run_and_report(args.labs or list(LABS), force=args.force, reference=reference, cache_dir=cache_dir)
+    return run_and_report(args.labs or list(LABS), quick=args.quick, force=args.force, reference=reference,
+                          cache_dir=cache_dir)
 
 
 VERBS = {"build": build, "serve": serve, "pdf": edition("pdf"), "epub": edition("epub"), "check": check,
