@@ -233,6 +233,12 @@ def _sweep_values(system: ReferenceSystem, rows: list[dict], target_ms: float, k
     )
 
 
+def _drain_minutes(backlog: float, spare_per_s: float) -> float:
+    """Minutes to work off a backlog with the spare capacity left per second; never, when none is left (a reference
+    system whose load fills the GPU exactly, which the story's numbers do not have)."""
+    return backlog / spare_per_s / 60 if spare_per_s > 0 else math.inf
+
+
 def _story_values(system: ReferenceSystem, tested_streams: int, replicas: int, minutes: list[int]) -> dict:
     """Chapter 1's failure story: one replica of `replicas` drained with every GPU at `tested_streams`."""
     capacity = system.number("batcher.capacity_chunks_per_s")
@@ -270,9 +276,10 @@ def _story_values(system: ReferenceSystem, tested_streams: int, replicas: int, m
          f"Chunks queued per GPU after {minutes[-1]} minutes of overload"),
         ("latency_budget.story_backlog_work_s", backlog / capacity, "s",
          "The same backlog as seconds of full-batch GPU work"),
-        ("latency_budget.story_drain_at_tested_min", backlog / (capacity - tested_streams * per_stream) / 60, "min",
+        ("latency_budget.story_drain_at_tested_min",
+         _drain_minutes(backlog, capacity - tested_streams * per_stream), "min",
          "Minutes to drain that backlog with every GPU back at the load-tested streams, nothing shed"),
-        ("latency_budget.story_drain_after_shedding_min", kept / spare / 60, "min",
+        ("latency_budget.story_drain_after_shedding_min", _drain_minutes(kept, spare), "min",
          "Minutes to drain what is left once each GPU sheds down to the planned streams per GPU"),
     ]
     return values(*found)
